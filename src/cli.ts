@@ -1,0 +1,351 @@
+// The headless command: `jobspec validate|execute|dry-run FILE`, `jobspec report merge`, `jobspec watch DIR`.
+// Prints the seed's lines and exits with the contract's codes.
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  EnvironmentError,
+  EXIT,
+  dryRun,
+  findTools,
+  loadJobSpec,
+  runJob,
+  clipLines,
+  multiFooter,
+  multiHeader,
+  problemLine,
+  singleLines,
+  formatDuration,
+  type LoadResult,
+  type Problem,
+  type RunEvent,
+  type RunResult,
+  type Tools,
+} from './core';
+import { resolveSelection } from './core/selection';
+import { mergeReports } from './core/merge';
+import { watchFolder } from './core/watch';
+import pkg from '../package.json';
+
+const USAGE = `Usage:
+  jobspec validate FILE [--json]
+  jobspec execute FILE [--json] [--ffmpeg PATH] [--ffprobe PATH] [--stall-timeout SECONDS]
+                       [--no-verify] [--only-failed REPORT] [--shard K/N | --shards N]
+  jobspec dry-run FILE [--json] [--ffmpeg PATH] [--ffprobe PATH]
+  jobspec report merge REPORT... [--json] [--out FILE]
+  jobspec watch DIR [--once] [--max-workers N] [--ffmpeg PATH] [--ffprobe PATH]
+
+Exit codes: 0 all clips completed (or skipped by policy), 1 invalid or unreadable JobSpec,
+2 a clip failed, 3 cancelled, 4 environment unusable (no ffmpeg, output folder not writable).`;
+
+type Out = (line: string) => void;
+const out: Out = (l) => process.stdout.write(l + '\n');
+const err: Out = (l) => process.stderr.write(l + '\n');
+
+function exitForProblems(problems: Problem[]): number {
+  const errors = problems.filter((p) => p.severity === 'error');
+  return errors.length > 0 && errors.every((p) => p.code === 'output-dir-not-writable') ? EXIT.ENVIRONMENT : EXIT.INVALID;
+}
+
+function printProblems(file: string, problems: Problem[], w: Out): void {
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  for (const p of problems) w(problemLine(file, p));
+  if (errors) w(`${file}: ${errors} problem${errors === 1 ? '' : 's'} found; nothing was run.`);
+}
+
+async function load(file: string, json: boolean): Promise<(LoadResult & { text: string }) | number> {
+  const loaded = await loadJobSpec(file, { probeWritable: true });
+  if (!loaded.ok) {
+    if (json) out(JSON.stringify({ file: path.resolve(file), valid: false, problems: loaded.problems }, null, 2));
+    else printProblems(file, loaded.problems, err);
+    return exitForProblems(loaded.problems);
+  }
+  return loaded;
+}
+
+async function tools(values: { ffmpeg?: string; ffprobe?: string }, json: boolean): Promise<Tools | number> {
+  try {
+    return await findTools({ ffmpegPath: values.ffmpeg, ffprobePath: values.ffprobe });
+  } catch (e) {
+    if (e instanceof EnvironmentError) {
+      if (json) out(JSON.stringify({ error: e.message, code: e.code }, null, 2));
+      else err(`error: ${e.message}`);
+      return EXIT.ENVIRONMENT;
+    }
+    throw e;
+  }
+}
+
+async function cmdValidate(file: string, json: boolean): Promise<number> {
+  const loaded = await load(file, json);
+  if (typeof loaded === 'number') return loaded;
+  const { spec } = loaded as Extract<LoadResult, { ok: true }>;
+  if (json) {
+    out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec }, null, 2));
+  } else {
+    for (const p of loaded.problems) err(problemLine(file, p));
+    out(`${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution})`);
+  }
+  return EXIT.OK;
+}
+
+async function cmdDryRun(file: string, values: { json?: boolean; ffmpeg?: string; ffprobe?: string }): Promise<number> {
+  const loaded = await load(file, !!values.json);
+  if (typeof loaded === 'number') return loaded;
+  const t = await tools(values, !!values.json);
+  if (typeof t === 'number') return t;
+  const { spec } = loaded as Extract<LoadResult, { ok: true }>;
+  const clips = await dryRun(spec, t, { threads: undefined });
+  if (values.json) {
+    out(JSON.stringify({ job_id: spec.job_id, clips }, null, 2));
+  } else {
+    clips.forEach((c, i) => {
+      out(`[${i + 1}/${clips.length}] ${path.basename(c.source)} → ${c.output}`);
+      out(c.problem ? `     Problem: ${c.problem}` : `     ${c.commandLine}`);
+    });
+    out('Dry run: nothing was written. A real run writes each proxy to a temporary file in the output folder first.');
+  }
+  return clips.some((c) => c.problem) ? EXIT.CLIP_FAILED : EXIT.OK;
+}
+
+/** A single status line on a terminal, rewritten in place; nothing when output is piped. */
+class LiveLine {
+  private shown = false;
+  constructor(private readonly enabled: boolean) {}
+  show(text: string): void {
+    if (!this.enabled) return;
+    const width = process.stderr.columns || 100;
+    process.stderr.write('\r\x1b[2K' + text.slice(0, width - 1));
+    this.shown = true;
+  }
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\x1b[2K');
+    this.shown = false;
+  }
+}
+
+async function cmdExecute(
+  file: string,
+  values: { json?: boolean; ffmpeg?: string; ffprobe?: string; 'stall-timeout'?: string; verify?: boolean; 'only-failed'?: string; shard?: string; shards?: string },
+): Promise<number> {
+  const json = !!values.json;
+  const loaded = await load(file, json);
+  if (typeof loaded === 'number') return loaded;
+  const { spec } = loaded as Extract<LoadResult, { ok: true }>;
+  let selection: Awaited<ReturnType<typeof resolveSelection>>;
+  try {
+    selection = await resolveSelection(spec, { onlyFailed: values['only-failed'], shard: values.shard, shards: values.shards, env: process.env });
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return EXIT.INVALID;
+  }
+  const t = await tools(values, json);
+  if (typeof t === 'number') return t;
+  const stall = values['stall-timeout'] !== undefined ? Number(values['stall-timeout']) : undefined;
+  if (stall !== undefined && !(stall >= 0)) {
+    err(`error: --stall-timeout must be a number of seconds (0 turns it off), not "${values['stall-timeout']}".`);
+    return EXIT.INVALID;
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.CANCELLED);
+    if (!json) err(`\n${sig}: cancelling; the clip in progress is stopped and its partial file removed (press again to quit at once).`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const live = new LiveLine(!json && process.stderr.isTTY === true);
+  const multi = spec.sources.length > 1;
+  const onEvent = (e: RunEvent): void => {
+    if (json) return;
+    switch (e.type) {
+      case 'run-started':
+        if (multi) multiHeader(spec.job_id, e.total).forEach(out);
+        if (selection) out(selection.description);
+        break;
+      case 'notice':
+        live.clear();
+        err(e.message);
+        break;
+      case 'clip-progress': {
+        const p = e.progress;
+        const parts = [`[${e.position}/${e.total}] ${path.basename(spec.sources[e.index])}`];
+        if (p.percent !== null) parts.push(`${p.percent.toFixed(0).padStart(3)}%`);
+        if (p.fps !== null) parts.push(`${p.fps.toFixed(0)} fps`);
+        if (p.speed !== null) parts.push(`${p.speed.toFixed(2)}x`);
+        if (p.eta_seconds !== null) parts.push(`ETA ${formatDuration(p.eta_seconds)}`);
+        live.show(parts.join('  '));
+        break;
+      }
+      case 'clip-finished':
+        live.clear();
+        if (multi && e.result.status !== 'NOT_RUN') clipLines(e.result, e.position, e.total).forEach(out);
+        break;
+      default:
+        break;
+    }
+  };
+
+  let result: RunResult;
+  try {
+    result = await runJob(spec, {
+      tools: t,
+      jobspecFile: path.resolve(file),
+      signal: controller.signal,
+      onEvent,
+      only: selection?.indices,
+      selection: selection?.selection,
+      reportSuffix: selection?.reportSuffix,
+      namingTime: selection?.namingTime,
+      stallTimeoutSeconds: stall,
+      verify: values.verify !== false,
+    });
+  } catch (e) {
+    live.clear();
+    if (e instanceof EnvironmentError) {
+      err(`error: ${e.message}`);
+      return EXIT.ENVIRONMENT;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (json) {
+    out(JSON.stringify(result, null, 2));
+  } else if (multi) {
+    result.clips.forEach((c, i) => {
+      if (c.status === 'NOT_RUN') clipLines(c, i + 1, result.clips.length).forEach(out);
+    });
+    multiFooter(result).forEach(out);
+  } else {
+    singleLines(result).forEach(out);
+  }
+  return result.exit_code;
+}
+
+async function cmdMerge(files: string[], values: { json?: boolean; out?: string }): Promise<number> {
+  if (files.length === 0) {
+    err('error: give the shard reports to merge: jobspec report merge REPORT...');
+    return EXIT.INVALID;
+  }
+  let merged: RunResult;
+  try {
+    merged = await mergeReports(files, values.out);
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return EXIT.INVALID;
+  }
+  if (values.json) out(JSON.stringify(merged, null, 2));
+  else {
+    multiHeader(merged.job_id, merged.clips.length).forEach(out);
+    merged.clips.forEach((c, i) => clipLines(c, i + 1, merged.clips.length).forEach(out));
+    multiFooter(merged).forEach(out);
+  }
+  return merged.exit_code;
+}
+
+async function cmdWatch(dir: string, values: { once?: boolean; 'max-workers'?: string; ffmpeg?: string; ffprobe?: string }): Promise<number> {
+  const t = await tools(values, false);
+  if (typeof t === 'number') return t;
+  const workers = values['max-workers'] ? Number(values['max-workers']) : 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+    err(`error: --max-workers must be a whole number from 1 to 16, not "${values['max-workers']}".`);
+    return EXIT.INVALID;
+  }
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await watchFolder(dir, { tools: t, once: !!values.once, maxWorkers: workers, signal: controller.signal, log: out });
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return EXIT.ENVIRONMENT;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        ffmpeg: { type: 'string' },
+        ffprobe: { type: 'string' },
+        'stall-timeout': { type: 'string' },
+        'no-verify': { type: 'boolean' },
+        'only-failed': { type: 'string' },
+        shard: { type: 'string' },
+        shards: { type: 'string' },
+        out: { type: 'string' },
+        once: { type: 'boolean' },
+        'max-workers': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    err(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.INVALID;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    out(pkg.version);
+    return EXIT.OK;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    (values.help ? out : err)(USAGE);
+    return values.help ? EXIT.OK : EXIT.INVALID;
+  }
+  const v = { ...values, verify: !values['no-verify'] };
+  switch (command) {
+    case 'validate':
+    case 'execute':
+    case 'dry-run': {
+      if (rest.length !== 1) {
+        err(`error: ${command} takes exactly one JobSpec file.\n\n${USAGE}`);
+        return EXIT.INVALID;
+      }
+      if (command === 'validate') return cmdValidate(rest[0], !!values.json);
+      if (command === 'dry-run') return cmdDryRun(rest[0], v);
+      return cmdExecute(rest[0], v);
+    }
+    case 'report':
+      if (rest[0] !== 'merge') {
+        err(`error: unknown report command "${rest[0] ?? ''}"; use: jobspec report merge REPORT...`);
+        return EXIT.INVALID;
+      }
+      return cmdMerge(rest.slice(1), values);
+    case 'watch':
+      if (rest.length !== 1) {
+        err(`error: watch takes exactly one folder.\n\n${USAGE}`);
+        return EXIT.INVALID;
+      }
+      return cmdWatch(rest[0], values);
+    default:
+      err(`error: unknown command "${command}".\n\n${USAGE}`);
+      return EXIT.INVALID;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      err(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = EXIT.ENVIRONMENT;
+    },
+  );
+}

@@ -1,0 +1,86 @@
+// The seed's lines for a run, and the validation report, as plain text. Shared by the CLI and the extension's log.
+import * as path from 'node:path';
+import type { ClipResult, Problem, RunResult } from './types';
+
+const secs = (s: number): string => `${s.toFixed(1)}s`;
+
+/** The lines for one finished clip: `[i/N] STATUS name (secs)` and what follows it. */
+export function clipLines(r: ClipResult, position: number, total: number): string[] {
+  const name = path.basename(r.source);
+  const head = `[${position}/${total}]`;
+  switch (r.status) {
+    case 'COMPLETED':
+      return [`${head} COMPLETED ${name} (${secs(r.elapsed_seconds)})`, `     → ${r.output}`];
+    case 'SKIPPED':
+      return [`${head} SKIPPED ${name} (${secs(r.elapsed_seconds)})`, `     ${r.message ?? ''}`];
+    case 'NOT_RUN':
+      return [`${head} NOT_RUN ${name}`, `     ${r.message ?? ''}`];
+    case 'CANCELLED':
+      return [`${head} CANCELLED ${name} (${secs(r.elapsed_seconds)})`, `     ${r.message ?? ''}`];
+    default: {
+      const lines = [`${head} FAILED ${name} (${secs(r.elapsed_seconds)})`];
+      if (r.exit_code !== null) lines.push(`     Exit Code: ${r.exit_code}`);
+      else if (r.signal) lines.push(`     Signal: ${r.signal}`);
+      if (r.message) lines.push(`     Reason: ${r.message}`);
+      if (r.stderr_tail.length) {
+        lines.push('     Last stderr:');
+        for (const l of r.stderr_tail.slice(-10)) lines.push(`       ${l}`);
+      }
+      return lines;
+    }
+  }
+}
+
+export function resultLine(result: RunResult): string {
+  switch (result.status) {
+    case 'COMPLETED':
+      return result.clips.some((c) => c.status === 'SKIPPED') ? 'Result: All clips completed (some skipped by the overwrite policy)' : 'Result: All clips completed';
+    case 'CANCELLED':
+      return 'Result: Cancelled';
+    default:
+      return 'Result: One or more clips failed';
+  }
+}
+
+export function multiHeader(jobId: string, total: number): string[] {
+  return ['', `Multi-Clip Job: ${jobId}`, `Total Clips: ${total}`, ''];
+}
+
+/** Everything after the last clip line: processed count, result, report. */
+export function multiFooter(result: RunResult): string[] {
+  const processed = result.clips.filter((c) => c.status !== 'NOT_RUN').length;
+  const lines = ['', `Processed: ${processed}/${result.clips.length}`, resultLine(result)];
+  if (result.report_path) lines.push(`Report: ${result.report_path}`);
+  if (result.report_error) lines.push(`Warning: ${result.report_error}`);
+  return lines;
+}
+
+/** The seed's single-source form. */
+export function singleLines(result: RunResult): string[] {
+  const c = result.clips[0];
+  const lines: string[] = [];
+  if (c.status === 'COMPLETED') {
+    lines.push(`[SUCCESS] Job ${result.job_id} (${secs(c.elapsed_seconds)}) → ${c.output}`, `  Output: ${c.output}`, `  Duration: ${secs(c.elapsed_seconds)}`);
+  } else {
+    lines.push(`[${c.status === 'FAILED' ? 'FAILED' : c.status}] Job ${result.job_id} (${secs(c.elapsed_seconds)}) ${path.basename(c.source)}`);
+    lines.push(...clipLines(c, 1, 1).slice(1).map((l) => l.replace(/^ {5}/, '  ')));
+  }
+  if (result.report_path) lines.push(`  Report: ${result.report_path}`);
+  if (result.report_error) lines.push(`  Warning: ${result.report_error}`);
+  return lines;
+}
+
+/** `file:line:col: error: message [code]`, the form editors and CI annotators understand. */
+export function problemLine(file: string, p: Problem): string {
+  const where = p.line ? `${file}:${p.line}:${p.column}` : file;
+  const field = p.pointer ? ` (${p.pointer})` : '';
+  return `${where}: ${p.severity}: ${p.message}${field} [${p.code}]`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}

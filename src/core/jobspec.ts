@@ -1,0 +1,498 @@
+// Load, parse and validate a JobSpec: the schema first (the same file VS Code reads), then the
+// meaning checks of the contract. Every problem is reported at once, located by a JSON pointer.
+import * as fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import * as jsonc from 'jsonc-parser';
+import schema from '../../schemas/jobspec.schema.json';
+import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
+import type { AudioPolicy, Codec, Container, JobSpec, Problem } from './types';
+
+export type LoadResult = { ok: true; spec: JobSpec; problems: Problem[] } | { ok: false; problems: Problem[] };
+
+export interface ValidateOptions {
+  /** Check that sources and the output folder exist (default true). Editors may turn it off for speed. */
+  checkFilesystem?: boolean;
+  /** Prove the output folder writable by creating and removing a file in it (default false: access() only). */
+  probeWritable?: boolean;
+  /** The run's clock, for {date}/{time} in output names. */
+  now?: Date;
+  /** Home folder for `~` (tests). */
+  home?: string;
+}
+
+const VSCODE_KEYWORDS = ['markdownDescription', 'enumDescriptions', 'markdownEnumDescriptions', 'defaultSnippets', 'patternErrorMessage', 'errorMessage', 'doNotSuggest', 'deprecationMessage'];
+
+let validator: ValidateFunction | undefined;
+function getValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+    ajv.addVocabulary(VSCODE_KEYWORDS);
+    addFormats(ajv, ['date-time']);
+    validator = ajv.compile(schema);
+  }
+  return validator;
+}
+
+export const KNOWN_FIELDS = Object.keys(schema.properties);
+
+/** Read a JobSpec file from disk and validate it. */
+export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Promise<LoadResult & { text: string }> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    const st = await fs.stat(abs);
+    if (st.isDirectory()) {
+      return { ok: false, text: '', problems: [problem('', 'jobspec-unreadable', `${abs} is a folder, not a JobSpec file: give the path of a *.jobspec.json file.`)] };
+    }
+    text = await fs.readFile(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    return { ok: false, text: '', problems: [problem('', 'jobspec-unreadable', `Cannot read JobSpec ${abs}: ${why}. Check the path and its permissions.`)] };
+  }
+  return { ...(await validateJobSpecText(text, abs, opts)), text };
+}
+
+function problem(pointer: string, code: string, message: string, severity: Problem['severity'] = 'error'): Problem {
+  return { pointer, code, message, severity };
+}
+
+export function pointerOf(segments: (string | number)[]): string {
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, column: offset - last };
+}
+
+/** Attach offset, length, line and column to each problem from its pointer. */
+function locate(problems: Problem[], text: string, tree: jsonc.Node | undefined): Problem[] {
+  for (const p of problems) {
+    if (p.offset !== undefined) continue;
+    let node = tree ? jsonc.findNodeAtLocation(tree, pointerSegments(p.pointer)) : undefined;
+    // An unknown field points at its key, so the squiggle sits on the name that is wrong.
+    if (node && p.code === 'unknown-field' && node.parent?.type === 'property') node = node.parent.children?.[0];
+    if (!node && tree) node = tree;
+    if (node) {
+      p.offset = node.offset;
+      p.length = node.length;
+      Object.assign(p, lineCol(text, node.offset));
+    }
+  }
+  return problems;
+}
+
+const SYNTAX_MESSAGES: Record<number, string> = {
+  [jsonc.ParseErrorCode.InvalidSymbol]: 'unexpected character',
+  [jsonc.ParseErrorCode.InvalidNumberFormat]: 'invalid number',
+  [jsonc.ParseErrorCode.PropertyNameExpected]: 'a property name in double quotes was expected',
+  [jsonc.ParseErrorCode.ValueExpected]: 'a value was expected',
+  [jsonc.ParseErrorCode.ColonExpected]: 'a colon was expected',
+  [jsonc.ParseErrorCode.CommaExpected]: 'a comma was expected',
+  [jsonc.ParseErrorCode.CloseBraceExpected]: 'a closing } was expected',
+  [jsonc.ParseErrorCode.CloseBracketExpected]: 'a closing ] was expected',
+  [jsonc.ParseErrorCode.EndOfFileExpected]: 'nothing more was expected after the JobSpec object',
+  [jsonc.ParseErrorCode.InvalidCommentToken]: 'comments are not allowed in JSON',
+  [jsonc.ParseErrorCode.UnexpectedEndOfComment]: 'unexpected end of comment',
+  [jsonc.ParseErrorCode.UnexpectedEndOfString]: 'unterminated string',
+  [jsonc.ParseErrorCode.UnexpectedEndOfNumber]: 'unexpected end of number',
+  [jsonc.ParseErrorCode.InvalidUnicode]: 'invalid unicode escape',
+  [jsonc.ParseErrorCode.InvalidEscapeCharacter]: 'invalid escape character',
+  [jsonc.ParseErrorCode.InvalidCharacter]: 'invalid character in a string (control characters must be escaped)',
+};
+
+function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.Node; problems: Problem[] } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.trim() === '') {
+    return { problems: [{ ...problem('', 'json-empty', `${file} is empty: a JobSpec is a JSON object with sources, output_directory, codec, container, resolution and naming_template.`), offset: 0, length: 0, line: 1, column: 1 }] };
+  }
+  const errors: jsonc.ParseError[] = [];
+  const tree = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length > 0) {
+    const problems = errors.map((e) => {
+      const lc = lineCol(text, e.offset);
+      return {
+        ...problem('', 'json-syntax', `${file} is not valid JSON at line ${lc.line}, column ${lc.column}: ${SYNTAX_MESSAGES[e.error] ?? jsonc.printParseErrorCode(e.error)}.`),
+        offset: e.offset,
+        length: e.length,
+        ...lc,
+      };
+    });
+    return { problems };
+  }
+  return { value: tree ? jsonc.getNodeValue(tree) : undefined, tree, problems: [] };
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? v.slice(0, 60) + '…' : v)}`;
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function fieldName(pointer: string): string {
+  const segs = pointerSegments(pointer);
+  return segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || 'the JobSpec';
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+const TYPE_HINTS: Record<string, string> = {
+  sources: 'an array of file paths, e.g. ["media/A001.mov"]',
+  output_directory: 'a folder path string',
+  naming_template: 'a string such as "{source_name}_proxy"',
+  fps_explicit: 'a number such as 25 or 23.976',
+  max_concurrent_jobs: 'a whole number from 1 to 16',
+};
+
+function schemaProblems(errors: ErrorObject[], data: unknown): Problem[] {
+  const out: Problem[] = [];
+  const seen = new Set<string>();
+  const push = (p: Problem): void => {
+    const key = p.pointer + '\0' + p.message;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(p);
+    }
+  };
+  // anyOf branches report their own failures; the anyOf error itself carries the message we want.
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  for (const e of errors) {
+    const ptr = e.instancePath;
+    const field = fieldName(ptr);
+    const parent = (e.parentSchema ?? {}) as { patternErrorMessage?: string };
+    if (e.keyword === 'if') continue;
+    if (anyOfPaths.has(ptr) && e.schemaPath.includes('/anyOf/')) continue;
+    if (e.schemaPath.startsWith('#/allOf/6/') || e.schemaPath.startsWith('#/allOf/7/')) {
+      if (e.schemaPath.startsWith('#/allOf/6/')) {
+        push(problem('/fps_mode', 'fps-explicit-missing', 'fps_mode is "explicit" but fps_explicit is missing: add "fps_explicit" with the frame rate, e.g. 25 or 23.976.'));
+      } else {
+        push(problem('/fps_explicit', 'fps-explicit-unused', 'fps_explicit is set but fps_mode is not "explicit": add "fps_mode": "explicit" to apply it, or remove fps_explicit.'));
+      }
+      continue;
+    }
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const name = String((e.params as { additionalProperty: string }).additionalProperty);
+        const near = KNOWN_FIELDS.filter((k) => k !== '$schema').map((k) => ({ k, d: editDistance(name.toLowerCase(), k) })).sort((a, b) => a.d - b.d)[0];
+        const hint = near && near.d <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean "${near.k}"?` : ` Known fields: ${KNOWN_FIELDS.filter((k) => k !== '$schema').join(', ')}.`;
+        push(problem(pointerOf([...pointerSegments(ptr), name]), 'unknown-field', `Unknown field "${name}": remove it or fix its spelling.${hint}`));
+        break;
+      }
+      case 'required': {
+        const name = String((e.params as { missingProperty: string }).missingProperty);
+        push(problem(ptr, 'required', `Missing required field "${name}".${TYPE_HINTS[name] ? ` It takes ${TYPE_HINTS[name]}.` : ''}`));
+        break;
+      }
+      case 'type': {
+        const want = String((e.params as { type: string }).type);
+        const hint = TYPE_HINTS[String(pointerSegments(ptr)[0])];
+        const isItem = /^\/sources\/\d+$/.test(ptr);
+        push(problem(ptr, 'type', `${field} must be ${isItem ? 'a file path string' : hint && !ptr.includes('/', 1) ? hint : `a ${want}`}, not ${describeValue(e.data)}.`));
+        break;
+      }
+      case 'enum': {
+        const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
+        if (ptr === '/jobspec_version') {
+          push(problem(ptr, 'unknown-version', `Unknown jobspec_version ${JSON.stringify(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`));
+        } else {
+          push(problem(ptr, 'enum', `${field} ${JSON.stringify(e.data)} is not allowed. Use one of: ${allowed}.`));
+        }
+        break;
+      }
+      case 'anyOf':
+      case 'pattern': {
+        const msg = parent.patternErrorMessage ?? e.message ?? 'invalid value';
+        push(problem(ptr, e.keyword === 'anyOf' ? 'enum' : ptr === '/container' ? 'codec-container' : 'pattern', `${msg} Got ${JSON.stringify(e.data)}.`));
+        break;
+      }
+      case 'const':
+        push(problem(ptr, 'const', `${field} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}.`));
+        break;
+      case 'minItems':
+        push(problem(ptr, 'sources-empty', `${field} is empty: list at least one source clip.`));
+        break;
+      case 'uniqueItems': {
+        const { i, j } = e.params as { i: number; j: number };
+        const arr = Array.isArray(data) ? undefined : (data as Record<string, unknown>)?.sources;
+        const value = Array.isArray(arr) ? JSON.stringify(arr[i]) : '';
+        push(problem(`${ptr}/${i}`, 'source-duplicate', `sources[${i}] ${value} repeats sources[${j}]: each source may appear once (one source makes one proxy).`));
+        break;
+      }
+      case 'minLength':
+        push(problem(ptr, 'empty-string', `${field} is an empty string.`));
+        break;
+      case 'format':
+        push(problem(ptr, 'format', `${field} must be an RFC 3339 date-time such as "2025-12-28T12:00:00Z", not ${JSON.stringify(e.data)}.`));
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum': {
+        const p = e.params as { comparison: string; limit: number };
+        push(problem(ptr, 'range', `${field} must be ${p.comparison} ${p.limit}, not ${JSON.stringify(e.data)}.`));
+        break;
+      }
+      default:
+        push(problem(ptr, e.keyword, `${field} ${e.message ?? 'is invalid'}.`));
+    }
+  }
+  return out;
+}
+
+export function expandHome(p: string, home: string = os.homedir()): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return path.join(home, p.slice(2));
+  return p;
+}
+
+export function resolveAgainst(dir: string, p: string, home?: string): string {
+  return path.resolve(dir, expandHome(p, home));
+}
+
+export function normalizeContainer(c: string): Container {
+  return c.replace(/^\./, '').toLowerCase() as Container;
+}
+
+export function normalizeCodec(c: string): Codec {
+  return (c === 'hevc' ? 'h265' : c) as Codec;
+}
+
+/** Audio codecs each container can hold for the encode policies; `auto` always finds one. */
+const AUDIO_ALLOWED: Record<Container, AudioPolicy[]> = {
+  mov: ['auto', 'copy', 'aac', 'pcm', 'none'],
+  mxf: ['auto', 'copy', 'pcm', 'none'],
+  mp4: ['auto', 'copy', 'aac', 'none'],
+  mkv: ['auto', 'copy', 'aac', 'pcm', 'none'],
+  webm: ['auto', 'copy', 'none'],
+};
+
+export function randomJobId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Validate JobSpec text. `file` is the JobSpec's path: relative paths resolve against its folder. */
+export async function validateJobSpecText(text: string, file: string, opts: ValidateOptions = {}): Promise<LoadResult> {
+  const abs = path.resolve(file);
+  const parsed = parseText(text, abs);
+  if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems };
+  const data = parsed.value;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return {
+      ok: false,
+      problems: locate([problem('', 'not-object', `${abs} holds ${describeValue(data)}; a JobSpec must be a JSON object with sources, output_directory, codec, container, resolution and naming_template.`)], text, parsed.tree),
+    };
+  }
+  const validate = getValidator();
+  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? [], data);
+  const bad = new Set(problems.map((p) => String(pointerSegments(p.pointer)[0] ?? '')));
+  const obj = data as Record<string, unknown>;
+  const ok = (field: string): boolean => !bad.has(field) && obj[field] !== undefined;
+
+  const meaning = await meaningChecks(obj, abs, ok, opts);
+  problems.push(...meaning.problems);
+  locate(problems, text, parsed.tree);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !meaning.spec) return { ok: false, problems };
+  return { ok: true, spec: meaning.spec, problems };
+}
+
+async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fs.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+async function realOr(p: string): Promise<string> {
+  try {
+    return await fs.realpath(p);
+  } catch {
+    return p;
+  }
+}
+
+async function meaningChecks(
+  obj: Record<string, unknown>,
+  file: string,
+  ok: (field: string) => boolean,
+  opts: ValidateOptions,
+): Promise<{ problems: Problem[]; spec?: JobSpec }> {
+  const problems: Problem[] = [];
+  const dir = path.dirname(file);
+  const checkFs = opts.checkFilesystem !== false;
+  const now = opts.now ?? new Date();
+
+  // Sources: resolve, then existence, kind, emptiness and duplicates after resolution.
+  const written = ok('sources') ? (obj.sources as string[]) : [];
+  const sources = written.map((s) => resolveAgainst(dir, s, opts.home));
+  const realSources: string[] = [];
+  if (ok('sources')) {
+    const firstAt = new Map<string, number>();
+    const stats = checkFs ? await Promise.all(sources.map((s) => statOrNull(s))) : [];
+    for (let i = 0; i < sources.length; i++) {
+      const src = sources[i];
+      const ptr = `/sources/${i}`;
+      const shown = written[i] === src ? src : `${src} (written as ${JSON.stringify(written[i])})`;
+      if (checkFs) {
+        const st = stats[i];
+        if (!st) {
+          problems.push(problem(ptr, 'source-missing', `Source not found: ${shown}. Check the path; relative paths resolve against ${dir}.`));
+        } else if (st.isDirectory()) {
+          problems.push(problem(ptr, 'source-not-file', `Source is a folder, not a clip: ${shown}. List the clip files inside it instead.`));
+        } else if (!st.isFile()) {
+          problems.push(problem(ptr, 'source-not-file', `Source is not a regular file: ${shown}.`));
+        } else if (st.size === 0) {
+          problems.push(problem(ptr, 'source-empty', `Source is an empty (0-byte) file: ${shown}. The copy may have failed; copy the clip again.`));
+        }
+      }
+      const real = checkFs ? await realOr(src) : src;
+      realSources.push(real);
+      const prev = firstAt.get(real);
+      if (prev !== undefined) {
+        problems.push(problem(ptr, 'source-duplicate', `sources[${i}] ${JSON.stringify(written[i])} is the same file as sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once.`));
+      } else {
+        firstAt.set(real, i);
+      }
+    }
+  }
+
+  // Output folder.
+  let outDir = '';
+  if (ok('output_directory')) {
+    outDir = resolveAgainst(dir, obj.output_directory as string, opts.home);
+    if (checkFs) {
+      const st = await statOrNull(outDir);
+      const ptr = '/output_directory';
+      if (!st) {
+        problems.push(problem(ptr, 'output-dir-missing', `Output folder does not exist: ${outDir}. Create it, or point output_directory at an existing folder.`));
+      } else if (!st.isDirectory()) {
+        problems.push(problem(ptr, 'output-dir-not-directory', `output_directory is a file, not a folder: ${outDir}. Point it at a folder.`));
+      } else {
+        const why = await notWritable(outDir, opts.probeWritable === true);
+        if (why) problems.push(problem(ptr, 'output-dir-not-writable', `Output folder is not writable: ${outDir} (${why}). Fix its permissions or choose another folder.`));
+      }
+    }
+  }
+
+  const codec = ok('codec') ? normalizeCodec(obj.codec as string) : undefined;
+  const container = ok('container') ? normalizeContainer(obj.container as string) : undefined;
+  const audio = (obj.audio as AudioPolicy | undefined) ?? 'auto';
+  if (container && ok('audio') && !AUDIO_ALLOWED[container].includes(audio)) {
+    problems.push(problem('/audio', 'audio-container', `audio "${audio}" cannot be written to ${container}. For ${container} use one of: ${AUDIO_ALLOWED[container].join(', ')}.`));
+  }
+
+  const jobIdGiven = typeof obj.job_id === 'string' && ok('job_id');
+  const jobId = jobIdGiven ? (obj.job_id as string) : randomJobId();
+
+  // Naming: tokens, the multi-source rule, then each resolved name, collisions and outputs that are sources.
+  if (ok('naming_template')) {
+    const template = obj.naming_template as string;
+    const { parts, errors } = parseTemplate(template);
+    for (const e of errors) problems.push(problem('/naming_template', e.code, e.message));
+    if (errors.length === 0 && written.length > 1 && !usesToken(parts, 'index') && !usesToken(parts, 'source_name')) {
+      problems.push(problem('/naming_template', 'naming-not-unique', `naming_template "${template}" gives every clip the same name: a job with ${written.length} sources must use {index} or {source_name}.`));
+    } else if (errors.length === 0 && codec && container && ok('resolution') && sources.length > 0) {
+      const seen = new Map<string, number>();
+      const sourceSet = new Map(realSources.map((s, i) => [s, i]));
+      const realOut = checkFs && outDir ? await realOr(outDir) : outDir;
+      for (let i = 0; i < sources.length; i++) {
+        const name = resolveTemplate(parts, { source: sources[i], index: i, total: sources.length, jobId, codec, resolution: obj.resolution as string, now });
+        const full = `${name}.${container}`;
+        const bad = fileNameProblem(name, full);
+        const ptr = `/sources/${i}`;
+        if (bad) {
+          problems.push(problem(ptr, bad.includes('empty') ? 'output-name-empty' : 'output-name-invalid', `naming_template "${template}" for sources[${i}] ${bad}. Change naming_template (outputs never leave output_directory).`));
+          continue;
+        }
+        if (!outDir) continue;
+        const out = path.join(outDir, full);
+        const key = process.platform === 'linux' ? out : out.toLowerCase();
+        const prev = seen.get(key);
+        if (prev !== undefined) {
+          problems.push(problem(ptr, 'output-collision', `sources[${i}] ${JSON.stringify(written[i])} and sources[${prev}] ${JSON.stringify(written[prev])} both resolve to ${out}. Add {index} to naming_template or rename one source.`));
+        } else {
+          seen.set(key, i);
+        }
+        const srcIdx = sourceSet.get(path.join(realOut, full)) ?? sourceSet.get(out);
+        if (srcIdx !== undefined) {
+          problems.push(problem(ptr, 'output-is-source', `The output for sources[${i}] would be ${out}, which is sources[${srcIdx}] itself: a source is never overwritten. Change naming_template or output_directory.`));
+        }
+      }
+    }
+  }
+
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  const spec: JobSpec = {
+    jobspec_version: '1',
+    job_id: jobId,
+    job_id_generated: !jobIdGiven,
+    sources,
+    sources_as_written: written,
+    output_directory: outDir,
+    codec: codec as Codec,
+    container: container as Container,
+    resolution: obj.resolution as string,
+    naming_template: obj.naming_template as string,
+    fps_mode: (obj.fps_mode as JobSpec['fps_mode'] | undefined) ?? 'same-as-source',
+    audio,
+    max_concurrent_jobs: (obj.max_concurrent_jobs as number | undefined) ?? 1,
+    overwrite: (obj.overwrite as JobSpec['overwrite'] | undefined) ?? 'never',
+    prores_encoder: (obj.prores_encoder as JobSpec['prores_encoder'] | undefined) ?? 'prores_ks',
+  };
+  if (typeof obj.fps_explicit === 'number') spec.fps_explicit = obj.fps_explicit;
+  if (typeof obj.created_at === 'string') spec.created_at = obj.created_at;
+  return { problems, spec };
+}
+
+async function notWritable(dir: string, probe: boolean): Promise<string | null> {
+  try {
+    await fs.access(dir, fsConstants.W_OK | fsConstants.X_OK);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only file system' : 'permission denied';
+  }
+  if (!probe) return null;
+  // access() says yes to root even on a read-only folder; only a real write tells.
+  const probeFile = path.join(dir, `.jobspec-write-probe-${randomBytes(6).toString('hex')}`);
+  try {
+    await fs.writeFile(probeFile, '', { flag: 'wx' });
+    await fs.rm(probeFile, { force: true });
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : `cannot create a file: ${code ?? (err as Error).message}`;
+  }
+}

@@ -1,0 +1,137 @@
+// Finding ffmpeg and ffprobe: explicit path, then FFMPEG_PATH/FFPROBE_PATH, then PATH; each verified by running it.
+import * as fs from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import * as path from 'node:path';
+import { execa } from 'execa';
+
+export interface Tools {
+  ffmpeg: string;
+  ffprobe: string;
+  /** e.g. "5.1.9-0+deb12u1" */
+  version: string;
+  encoders: Set<string>;
+}
+
+export interface FindToolsOptions {
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The environment cannot run a job: no ffmpeg, a broken one, a missing encoder. Exit code 4. */
+export class EnvironmentError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ffmpeg-missing' | 'ffprobe-missing' | 'ffmpeg-broken' | 'encoder-missing' | 'output-not-writable',
+    readonly tool?: 'ffmpeg' | 'ffprobe',
+  ) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** Kept for callers that only care that a tool is missing. */
+export class ToolNotFoundError extends EnvironmentError {}
+
+async function isExecutable(p: string): Promise<boolean> {
+  try {
+    const st = await fs.stat(p);
+    if (!st.isFile()) return false;
+    await fs.access(p, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function searchPath(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const dirs = (env.PATH ?? env.Path ?? '').split(path.delimiter).filter(Boolean);
+  const exts = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of dirs) {
+    for (const ext of exts) {
+      const candidate = path.join(dir, name + ext);
+      if (await isExecutable(candidate)) return candidate;
+    }
+  }
+  return null;
+}
+
+interface Candidate {
+  path: string;
+  from: string;
+}
+
+async function locate(tool: 'ffmpeg' | 'ffprobe', explicit: string | undefined, envVar: string, env: NodeJS.ProcessEnv, sibling?: string): Promise<Candidate> {
+  if (explicit) return { path: explicit, from: 'the configured path' };
+  const fromEnv = env[envVar];
+  if (fromEnv) return { path: fromEnv, from: envVar };
+  if (sibling) {
+    const exe = path.join(path.dirname(sibling), tool + (process.platform === 'win32' ? '.exe' : ''));
+    if (await isExecutable(exe)) return { path: exe, from: `the folder of ${path.basename(sibling)}` };
+  }
+  const found = await searchPath(tool, env);
+  if (found) return { path: found, from: 'PATH' };
+  throw new ToolNotFoundError(
+    `${tool} was not found on PATH. Install ffmpeg (for example \`apt-get install ffmpeg\`), or set the ${tool} path (setting jobspec.${tool}Path, or ${envVar}).`,
+    tool === 'ffmpeg' ? 'ffmpeg-missing' : 'ffprobe-missing',
+    tool,
+  );
+}
+
+const cache = new Map<string, Promise<Tools>>();
+
+/** Find and verify ffmpeg and ffprobe. Results are cached per resolved pair of paths. */
+export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
+  const env = opts.env ?? process.env;
+  const ff = await locate('ffmpeg', opts.ffmpegPath, 'FFMPEG_PATH', env);
+  const fp = await locate('ffprobe', opts.ffprobePath, 'FFPROBE_PATH', env, ff.path);
+  const key = `${ff.path}\0${fp.path}`;
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = verify(ff, fp);
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
+  }
+  return pending;
+}
+
+async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
+  // One run of `ffmpeg -encoders` gives both the version (banner on stderr) and the encoder list.
+  const [ffRun, fpRun] = await Promise.all([
+    execa(ff.path, ['-encoders'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
+    execa(fp.path, ['-version'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
+  ]);
+  if (ffRun instanceof Error || ffRun.exitCode !== 0) {
+    const why = ffRun instanceof Error ? ffRun.message : ffRun.failed && ffRun.exitCode === undefined ? ffRun.shortMessage : `exit code ${ffRun.exitCode}`;
+    const missing = ffRun instanceof Error ? false : /ENOENT/.test(ffRun.shortMessage ?? '');
+    throw new EnvironmentError(
+      missing
+        ? `ffmpeg not found at ${ff.path} (from ${ff.from}). Install ffmpeg or fix the path.`
+        : `ffmpeg at ${ff.path} (from ${ff.from}) does not run: ${why}. Reinstall ffmpeg or point the ffmpeg path at a working one.`,
+      missing ? 'ffmpeg-missing' : 'ffmpeg-broken',
+      'ffmpeg',
+    );
+  }
+  if (fpRun instanceof Error || fpRun.exitCode !== 0) {
+    const missing = !(fpRun instanceof Error) && /ENOENT/.test(fpRun.shortMessage ?? '');
+    throw new EnvironmentError(
+      missing
+        ? `ffprobe not found at ${fp.path} (from ${fp.from}). Install ffmpeg (it includes ffprobe) or set the ffprobe path.`
+        : `ffprobe at ${fp.path} (from ${fp.from}) does not run. Reinstall ffmpeg or set the ffprobe path.`,
+      missing ? 'ffprobe-missing' : 'ffmpeg-broken',
+      'ffprobe',
+    );
+  }
+  const encoders = new Set<string>();
+  for (const line of String(ffRun.stdout).split('\n')) {
+    const m = /^\s[VASFXBD.]{6}\s+(\S+)/.exec(line);
+    if (m && m[1] !== '=') encoders.add(m[1]);
+  }
+  const version = /ffmpeg version\s+(\S+)/.exec(String(ffRun.stderr))?.[1] ?? 'unknown';
+  return { ffmpeg: ff.path, ffprobe: fp.path, version, encoders };
+}
+
+/** Forget cached tool checks (after a settings change). */
+export function clearToolCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,88 @@
+// Verify a finished proxy before calling it COMPLETED: codec and profile, frame size, duration, audio, timecode.
+import { execa } from 'execa';
+import { audioPlan, fileUrl, type SourceInfo } from './ffmpeg';
+import type { Tools } from './tools';
+import type { Codec, JobSpec, VerificationCheck } from './types';
+
+interface OutStream {
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  duration?: string;
+  avg_frame_rate?: string;
+  tags?: Record<string, string>;
+}
+
+const EXPECTED_CODEC: Record<Codec, string> = {
+  prores_proxy: 'prores', prores_lt: 'prores', prores_standard: 'prores', prores_hq: 'prores', prores_4444: 'prores',
+  dnxhr_lb: 'dnxhd', dnxhr_sq: 'dnxhd', dnxhr_hq: 'dnxhd', dnxhd: 'dnxhd',
+  h264: 'h264', h265: 'hevc', vp9: 'vp9', av1: 'av1',
+};
+
+/** ffprobe's profile names, lower-cased, for the codecs whose profile is the point of the choice. */
+const EXPECTED_PROFILE: Partial<Record<Codec, string[]>> = {
+  prores_proxy: ['proxy'], prores_lt: ['lt'], prores_standard: ['standard'], prores_hq: ['hq'], prores_4444: ['4444'],
+  dnxhr_lb: ['dnxhr lb'], dnxhr_sq: ['dnxhr sq'], dnxhr_hq: ['dnxhr hq'], dnxhd: ['dnxhd'],
+};
+
+export interface Expectation {
+  width: number;
+  height: number;
+  /** Output frame rate, for the one-frame duration tolerance. */
+  fps: number | null;
+}
+
+export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceInfo, output: string, want: Expectation): Promise<VerificationCheck[]> {
+  const run = await execa(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(output)], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60000,
+  });
+  const checks: VerificationCheck[] = [];
+  let json: { streams?: OutStream[]; format?: { duration?: string; tags?: Record<string, string> } } = {};
+  try {
+    json = JSON.parse(String(run.stdout) || '{}');
+  } catch {
+    json = {};
+  }
+  if (run.exitCode !== 0 || !json.streams) {
+    return [{ name: 'readable', ok: false, expected: 'ffprobe reads the proxy', actual: String(run.stderr).trim().split('\n').pop() ?? `exit ${run.exitCode}` }];
+  }
+  const video = json.streams.find((s) => s.codec_type === 'video');
+  checks.push({ name: 'video stream', ok: !!video, expected: 'present', actual: video ? 'present' : 'missing' });
+  if (!video) return checks;
+
+  const codec = EXPECTED_CODEC[spec.codec];
+  checks.push({ name: 'codec', ok: video.codec_name === codec, expected: codec, actual: video.codec_name ?? 'unknown' });
+  const profiles = EXPECTED_PROFILE[spec.codec];
+  if (profiles) {
+    const actual = (video.profile ?? '').toLowerCase();
+    checks.push({ name: 'profile', ok: profiles.some((p) => actual === p || actual.startsWith(p)), expected: profiles.join(' or '), actual: video.profile ?? 'unknown' });
+  }
+  checks.push({ name: 'frame size', ok: video.width === want.width && video.height === want.height, expected: `${want.width}x${want.height}`, actual: `${video.width}x${video.height}` });
+
+  const outDuration = Number(json.format?.duration ?? video.duration ?? NaN);
+  if (source.durationSeconds && Number.isFinite(outDuration)) {
+    // One frame of the output, plus one of the source, as both ends round to frames.
+    const frame = (want.fps ? 1 / want.fps : 0.05) + (source.fps ? 1 / source.fps : 0);
+    const diff = Math.abs(outDuration - source.durationSeconds);
+    checks.push({ name: 'duration', ok: diff <= frame + 0.001, expected: `${source.durationSeconds.toFixed(3)}s ±${frame.toFixed(3)}s`, actual: `${outDuration.toFixed(3)}s` });
+  }
+
+  const wantsAudio = audioPlan(spec, source.audioCodecs) !== null;
+  const audioCount = json.streams.filter((s) => s.codec_type === 'audio').length;
+  checks.push({
+    name: 'audio',
+    ok: wantsAudio ? audioCount === source.audioCodecs.length : audioCount === 0,
+    expected: wantsAudio ? `${source.audioCodecs.length} stream(s)` : 'none',
+    actual: `${audioCount} stream(s)`,
+  });
+
+  if (source.timecode && spec.container !== 'webm') {
+    const tc = json.format?.tags?.timecode ?? json.streams.map((s) => s.tags?.timecode).find((t) => typeof t === 'string');
+    checks.push({ name: 'timecode', ok: tc === source.timecode, expected: source.timecode, actual: tc ?? 'none' });
+  }
+  return checks;
+}
