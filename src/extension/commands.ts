@@ -1,0 +1,161 @@
+// Every command of the extension. Each takes what its callers pass: a file Uri (editor title,
+// Explorer, CodeLens), a Runs-view node, a run key (buttons in notifications), or nothing (the
+// palette: the active editor's JobSpec, or the newest run that fits).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { DryRunClip, LoadResult, RunResult } from '../core';
+import type { JobSpecDiagnostics } from './diagnostics';
+import { plural } from './format';
+import { isJobSpecUri } from './jobspecFiles';
+import type { JobSpecLog } from './log';
+import { newJobSpec, type NewJobSpecArgs } from './newJobSpec';
+import { notify } from './notify';
+import { revealPath } from './reveal';
+import { rerunIndices, type RunState, type RunStore } from './runs';
+import type { Runner } from './runner';
+import type { RunsNode } from './tree';
+
+type Target = vscode.Uri | RunsNode | string | undefined;
+
+function isNode(t: unknown): t is RunsNode {
+  return typeof t === 'object' && t !== null && 'kind' in t && 'run' in t;
+}
+
+export class Commands {
+  constructor(
+    private readonly store: RunStore,
+    private readonly runner: Runner,
+    private readonly diagnostics: JobSpecDiagnostics,
+    private readonly log: JobSpecLog,
+  ) {}
+
+  register(): vscode.Disposable[] {
+    const r = vscode.commands.registerCommand;
+    return [
+      r('jobspec.new', (args?: NewJobSpecArgs) => newJobSpec(args)),
+      r('jobspec.validate', (t?: Target) => this.validate(t)),
+      r('jobspec.execute', (t?: Target) => this.execute(t)),
+      r('jobspec.cancel', (t?: Target) => this.cancel(t)),
+      r('jobspec.dryRun', (t?: Target) => this.dryRun(t)),
+      r('jobspec.rerunFailed', (t?: Target) => this.rerunFailed(t)),
+      r('jobspec.revealOutput', (t?: Target) => this.revealOutput(t)),
+      r('jobspec.openReport', (t?: Target) => this.openReport(t)),
+      r('jobspec.showLog', () => this.log.show()),
+      r('jobspec.openSource', (t?: Target) => this.openSource(t)),
+      r('jobspec.clearFinished', () => this.store.clearFinished()),
+    ];
+  }
+
+  /** The JobSpec file a command is about, asking when nothing says. */
+  private async jobspecUri(t: Target): Promise<vscode.Uri | undefined> {
+    if (t instanceof vscode.Uri) return t;
+    if (isNode(t)) return vscode.Uri.file(t.run.jobspecFile);
+    if (typeof t === 'string') {
+      const run = this.store.get(t);
+      if (run) return vscode.Uri.file(run.jobspecFile);
+    }
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active && isJobSpecUri(active)) return active;
+    const found = await vscode.workspace.findFiles('**/*.jobspec.json', '**/node_modules/**', 200);
+    if (found.length === 1) return found[0];
+    if (found.length === 0) {
+      notify('info', 'No JobSpec is open. Open a *.jobspec.json file, or create one.', { title: 'New JobSpec', run: () => vscode.commands.executeCommand('jobspec.new') });
+      return undefined;
+    }
+    const pick = await vscode.window.showQuickPick(
+      found.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath)), uri })),
+      { placeHolder: 'Choose a JobSpec' },
+    );
+    return pick?.uri;
+  }
+
+  /** The run a command is about: the given one, the file's, or the newest that fits. */
+  private async pickRun(t: Target, fits: (r: RunState) => boolean, none: string): Promise<RunState | undefined> {
+    if (isNode(t)) return t.run;
+    if (typeof t === 'string') return this.store.get(t);
+    const runs = this.store.all().filter(fits);
+    const file = t instanceof vscode.Uri ? t.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+    const ofFile = runs.filter((r) => r.jobspecFile === file);
+    const candidates = t instanceof vscode.Uri ? ofFile : ofFile.length > 0 ? ofFile : runs;
+    if (candidates.length <= 1 || t instanceof vscode.Uri) {
+      if (!candidates[0]) notify('info', none);
+      return candidates[0];
+    }
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((run) => ({ label: run.name, description: `${run.jobId} · ${run.phase === 'running' ? 'RUNNING' : run.status ?? ''}`, run })),
+      { placeHolder: 'Choose a run' },
+    );
+    return pick?.run;
+  }
+
+  async validate(t: Target): Promise<LoadResult | undefined> {
+    const uri = await this.jobspecUri(t);
+    if (!uri) return undefined;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const result = await this.diagnostics.validate(doc);
+    if (!result) return undefined;
+    const name = path.basename(uri.fsPath);
+    if (result.ok) {
+      for (const p of result.problems) this.log.warn(p.message);
+      const spec = result.spec;
+      this.log.info(`${name} is valid: ${plural(spec.sources.length, 'clip')} → ${spec.output_directory}`);
+      notify('info', `JobSpec ${name} is valid: ${plural(spec.sources.length, 'clip')} → ${spec.output_directory}`);
+    } else {
+      this.runner.reportProblems(uri, result.problems, 'has problems');
+    }
+    return result;
+  }
+
+  async execute(t: Target): Promise<RunResult | undefined> {
+    const uri = await this.jobspecUri(t);
+    return uri ? this.runner.execute(uri) : undefined;
+  }
+
+  async dryRun(t: Target): Promise<DryRunClip[] | undefined> {
+    const uri = await this.jobspecUri(t);
+    return uri ? this.runner.dryRun(uri) : undefined;
+  }
+
+  async cancel(t: Target): Promise<boolean> {
+    const run = await this.pickRun(t, (r) => r.phase === 'running', 'No JobSpec run is in progress.');
+    if (!run || run.phase !== 'running') return false;
+    this.log.warn(`Cancelling run ${run.jobId} of ${run.name}…`);
+    run.controller.abort();
+    return true;
+  }
+
+  async rerunFailed(t: Target): Promise<RunResult | undefined> {
+    const run = await this.pickRun(t, (r) => rerunIndices(r).length > 0, 'No finished run has failed, cancelled or unrun clips to run again.');
+    if (!run) return undefined;
+    return this.runner.execute(vscode.Uri.file(run.jobspecFile), run);
+  }
+
+  async revealOutput(t: Target): Promise<string | undefined> {
+    let target: string | undefined;
+    if (isNode(t) && t.kind === 'clip') target = t.clip.output;
+    else {
+      const run = await this.pickRun(t, (r) => r.phase === 'finished' && r.result !== undefined, 'No finished run to reveal the output of.');
+      const clip = run?.result?.clips.find((c) => c.status === 'COMPLETED' || c.status === 'SKIPPED') ?? run?.result?.clips[0];
+      if (clip) target = path.dirname(clip.output);
+    }
+    if (target) await revealPath(target);
+    return target;
+  }
+
+  async openReport(t: Target): Promise<vscode.Uri | undefined> {
+    const run = await this.pickRun(t, (r) => r.result?.report_path != null, 'No finished run has a report yet.');
+    const report = run?.result?.report_path;
+    if (!report) {
+      if (run?.result?.report_error) notify('error', `The report of ${run.name} was not written: ${run.result.report_error}`);
+      return undefined;
+    }
+    const uri = vscode.Uri.file(report);
+    await vscode.window.showTextDocument(uri, { preview: true });
+    return uri;
+  }
+
+  async openSource(t: Target): Promise<void> {
+    if (!isNode(t) || t.kind !== 'clip') return;
+    await revealPath(t.clip.source);
+  }
+}

@@ -1,0 +1,96 @@
+// Activation: build the parts, register them, keep every disposable in one place.
+// Everything here adapts src/core/ to VS Code; no engine logic lives in src/extension/.
+import * as vscode from 'vscode';
+import { JobSpecCodeLens } from './codeLens';
+import { Commands } from './commands';
+import { JobSpecDiagnostics } from './diagnostics';
+import { JOBSPEC_SELECTOR } from './jobspecFiles';
+import { JobSpecLog } from './log';
+import { Runner } from './runner';
+import { rerunIndices, RunStore } from './runs';
+import { readSettings } from './settings';
+import { RunStatusBar } from './statusBar';
+import type { JobSpecApi, TreeItemSnapshot } from './testApi';
+import { RunsTreeProvider, type RunsNode } from './tree';
+
+function updateContextKeys(store: RunStore): void {
+  const runs = store.all();
+  const set = (key: string, value: unknown): Thenable<unknown> => vscode.commands.executeCommand('setContext', key, value);
+  void set('jobspec.runActive', runs.some((r) => r.phase === 'running'));
+  void set('jobspec.runningFiles', runs.filter((r) => r.phase === 'running').map((r) => vscode.Uri.file(r.jobspecFile).path));
+  void set('jobspec.hasFinishedRun', runs.some((r) => r.phase === 'finished'));
+  void set('jobspec.hasRerunnableRun', runs.some((r) => rerunIndices(r).length > 0));
+}
+
+function tooltipText(t: vscode.TreeItem['tooltip']): string {
+  return typeof t === 'string' ? t : t ? t.value : '';
+}
+
+function snapshot(tree: RunsTreeProvider, node?: RunsNode): TreeItemSnapshot[] {
+  return tree.getChildren(node).map((child) => {
+    const item = tree.getTreeItem(child);
+    const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+    return {
+      label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+      description: typeof item.description === 'string' ? item.description : '',
+      icon: icon?.id ?? '',
+      color: icon?.color?.id ?? '',
+      contextValue: item.contextValue ?? '',
+      tooltip: tooltipText(item.tooltip),
+      children: snapshot(tree, child),
+    };
+  });
+}
+
+export function activate(context: vscode.ExtensionContext): JobSpecApi {
+  const log = new JobSpecLog();
+  const store = new RunStore(readSettings().maxRunsShown);
+  const diagnostics = new JobSpecDiagnostics();
+  const runner = new Runner(store, log, diagnostics);
+  const tree = new RunsTreeProvider(store);
+  const view = vscode.window.createTreeView('jobspec.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const codeLens = new JobSpecCodeLens(store);
+  const commands = new Commands(store, runner, diagnostics, log);
+
+  context.subscriptions.push(
+    log,
+    store,
+    diagnostics,
+    tree,
+    view,
+    codeLens,
+    new RunStatusBar(store),
+    vscode.languages.registerCodeLensProvider(JOBSPEC_SELECTOR, codeLens),
+    ...commands.register(),
+    store.onDidChangePhase(() => updateContextKeys(store)),
+    store.onDidChange(() => {
+      const active = store.active().length;
+      view.badge = active > 0 ? { value: active, tooltip: `${active} JobSpec run${active === 1 ? '' : 's'} in progress` } : undefined;
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('jobspec.maxRunsShown')) store.setMaxFinished(readSettings().maxRunsShown);
+    }),
+  );
+  updateContextKeys(store);
+
+  return {
+    runs: () => store.all(),
+    tree: () => snapshot(tree),
+    treeNodes: () => tree.getChildren(),
+    logLines: () => log.lines(),
+    treeRefreshCount: () => tree.refreshCount,
+    nextValidation: (uri) =>
+      new Promise<void>((resolve) => {
+        const sub = diagnostics.onDidValidate((u) => {
+          if (u.toString() === uri.toString()) {
+            sub.dispose();
+            resolve();
+          }
+        });
+      }),
+  };
+}
+
+export function deactivate(): void {
+  // Runs are aborted by the store's dispose (in context.subscriptions): ffmpeg must not outlive the window.
+}
