@@ -177,7 +177,7 @@ const TYPE_HINTS: Record<string, string> = {
   max_concurrent_jobs: 'a whole number from 1 to 16',
 };
 
-function schemaProblems(errors: ErrorObject[], data: unknown): Problem[] {
+function schemaProblems(errors: ErrorObject[]): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
   const push = (p: Problem): void => {
@@ -244,13 +244,9 @@ function schemaProblems(errors: ErrorObject[], data: unknown): Problem[] {
       case 'minItems':
         push(problem(ptr, 'sources-empty', `${field} is empty: list at least one source clip.`));
         break;
-      case 'uniqueItems': {
-        const { i, j } = e.params as { i: number; j: number };
-        const arr = Array.isArray(data) ? undefined : (data as Record<string, unknown>)?.sources;
-        const value = Array.isArray(arr) ? JSON.stringify(arr[i]) : '';
-        push(problem(`${ptr}/${i}`, 'source-duplicate', `sources[${i}] ${value} repeats sources[${j}]: each source may appear once (one source makes one proxy).`));
+      case 'uniqueItems':
+        // The meaning checks name duplicates after resolving paths, which covers the literal ones too.
         break;
-      }
       case 'minLength':
         push(problem(ptr, 'empty-string', `${field} is an empty string.`));
         break;
@@ -316,7 +312,7 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
     };
   }
   const validate = getValidator();
-  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? [], data);
+  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? []);
   const bad = new Set(problems.map((p) => String(pointerSegments(p.pointer)[0] ?? '')));
   const obj = data as Record<string, unknown>;
   const ok = (field: string): boolean => !bad.has(field) && obj[field] !== undefined;
@@ -324,6 +320,8 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   const meaning = await meaningChecks(obj, abs, ok, opts);
   problems.push(...meaning.problems);
   locate(problems, text, parsed.tree);
+  // In file order, as a person reads the file; problems without a place stay first.
+  problems.sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1));
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !meaning.spec) return { ok: false, problems };
   return { ok: true, spec: meaning.spec, problems };
@@ -383,7 +381,8 @@ async function meaningChecks(
       realSources.push(real);
       const prev = firstAt.get(real);
       if (prev !== undefined) {
-        problems.push(problem(ptr, 'source-duplicate', `sources[${i}] ${JSON.stringify(written[i])} is the same file as sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once.`));
+        const same = written[i] === written[prev] ? 'repeats' : 'is the same file as';
+        problems.push(problem(ptr, 'source-duplicate', `sources[${i}] ${JSON.stringify(written[i])} ${same} sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once (one source makes one proxy).`));
       } else {
         firstAt.set(real, i);
       }
