@@ -1,0 +1,305 @@
+// The extension in a real VS Code: real editor, real JSON language service, real ffmpeg on tiny
+// clips generated here. Nothing is mocked. The workspace is a fresh copy of fixtures/workspace.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import type { DryRunClip, LoadResult, RunResult } from '../../../src/core';
+import type { JobSpecApi, TreeItemSnapshot } from '../../../src/extension/testApi';
+
+const run = promisify(execFile);
+const EXTENSION_ID = 'jobspec.jobspec-proxy';
+
+function workspaceDir(): string {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test window must have the fixture workspace open');
+  return folder.uri.fsPath;
+}
+
+const ws = (...p: string[]): string => path.join(workspaceDir(), ...p);
+const uriOf = (...p: string[]): vscode.Uri => vscode.Uri.file(ws(...p));
+
+async function ffmpeg(...args: string[]): Promise<void> {
+  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+/** A small clip with picture and sound: `-f lavfi testsrc` + `sine`. */
+async function makeClip(file: string, seconds: number, size = '320x240', codec: string[] = ['-c:v', 'mpeg4', '-q:v', '5']): Promise<void> {
+  await ffmpeg('-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds), ...codec, '-c:a', 'pcm_s16le', '-shortest', file);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function diagnosticsFrom(uri: vscode.Uri, source: string): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
+}
+
+/** The range of the first occurrence of `needle` in the document. */
+function rangeOf(doc: vscode.TextDocument, needle: string): vscode.Range {
+  const at = doc.getText().indexOf(needle);
+  assert.ok(at >= 0, `${needle} is in ${doc.fileName}`);
+  return new vscode.Range(doc.positionAt(at), doc.positionAt(at + needle.length));
+}
+
+function clipRows(api: JobSpecApi, runName: string): TreeItemSnapshot[] {
+  const row = api.tree().find((r) => r.label === runName);
+  assert.ok(row, `the Runs view shows a run of ${runName}`);
+  return row.children;
+}
+
+export function registerSuite(): void {
+  describe('JobSpec extension in a real VS Code', function () {
+    let api: JobSpecApi;
+
+    before(async function () {
+      this.timeout(120_000);
+      await fs.mkdir(ws('media'), { recursive: true });
+      for (const d of ['two', 'failing', 'cancel', 'new']) await fs.mkdir(ws('out', d), { recursive: true });
+      await makeClip(ws('media/clip_a.mov'), 1);
+      await makeClip(ws('media/clip_b.mov'), 1);
+      // Long enough at 1080p that a ProRes HQ encode is still running when it is cancelled.
+      await makeClip(ws('media/long.mov'), 12, '1920x1080', ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30']);
+      // A middle clip that is not video at all.
+      await fs.writeFile(ws('media/corrupt.mov'), randomBytes(64 * 1024));
+      const ext = vscode.extensions.getExtension<JobSpecApi>(EXTENSION_ID);
+      assert.ok(ext, `${EXTENSION_ID} is installed in the test window`);
+      api = await ext.activate();
+    });
+
+    after(async function () {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
+    it('activates and registers every command', async function () {
+      const ext = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.equal(ext?.isActive, true);
+      const all = await vscode.commands.getCommands(true);
+      for (const c of ['jobspec.new', 'jobspec.validate', 'jobspec.execute', 'jobspec.cancel', 'jobspec.dryRun', 'jobspec.rerunFailed', 'jobspec.revealOutput', 'jobspec.openReport', 'jobspec.showLog']) {
+        assert.ok(all.includes(c), `${c} is registered`);
+      }
+    });
+
+    it('shows schema diagnostics and completes a field from the schema', async function () {
+      const uri = uriOf('schema-errors.jobspec.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const schemaDiags = await until('schema diagnostics from the JSON language service', () => {
+        const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source !== 'JobSpec');
+        return d.length >= 2 ? d : undefined;
+      });
+      const codecRange = rangeOf(doc, '"prores_ultra"');
+      assert.ok(schemaDiags.some((d) => d.range.intersection(codecRange)), `a diagnostic on the bad codec: ${JSON.stringify(schemaDiags.map((d) => d.message))}`);
+      assert.ok(schemaDiags.some((d) => d.range.intersection(rangeOf(doc, '"resolutoin"'))), 'a diagnostic on the misspelt field');
+      // The extension leaves schema errors to the JSON service: nothing is shown twice.
+      assert.deepEqual(diagnosticsFrom(uri, 'JobSpec').map((d) => d.code), []);
+
+      const inCodec = codecRange.start.translate(0, 1);
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, inCodec);
+      const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label).replace(/"/g, ''));
+      assert.ok(labels.includes('prores_proxy'), `codec completions: ${labels.join(', ')}`);
+      assert.ok(labels.includes('dnxhr_lb'));
+    });
+
+    it('puts meaning diagnostics on the exact offending values and refreshes them', async function () {
+      const uri = uriOf('meaning.jobspec.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const diags = await until('meaning diagnostics', () => {
+        const d = diagnosticsFrom(uri, 'JobSpec');
+        return d.length >= 3 ? d : undefined;
+      });
+      const byCode = (code: string): vscode.Diagnostic => {
+        const d = diags.find((x) => x.code === code);
+        assert.ok(d, `a ${code} diagnostic among ${diags.map((x) => String(x.code)).join(', ')}`);
+        return d;
+      };
+      assert.deepEqual(byCode('source-missing').range, rangeOf(doc, '"media/missing.mov"'));
+      assert.deepEqual(byCode('output-dir-missing').range, rangeOf(doc, '"out/nowhere"'));
+      const token = diags.find((d) => /reel/.test(d.message));
+      assert.ok(token, 'the unknown {reel} token is reported');
+      assert.deepEqual(token.range, rangeOf(doc, '"{source_name}_{reel}"'));
+      assert.equal(byCode('source-missing').severity, vscode.DiagnosticSeverity.Error);
+
+      // A source that appears on disk clears its diagnostic without any edit.
+      await fs.copyFile(ws('media/clip_a.mov'), ws('media/missing.mov'));
+      await until('source-missing to clear after the file appeared', () => !diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'));
+      // ...and comes back when it disappears.
+      await fs.rm(ws('media/missing.mov'));
+      await until('source-missing to return after the file was deleted', () => diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'));
+
+      // Typing a fix updates diagnostics after the debounce, before any save.
+      const editor = await vscode.window.showTextDocument(doc);
+      await editor.edit((e) => e.replace(rangeOf(doc, '{source_name}_{reel}'), '{source_name}_{index}'));
+      await until('the token diagnostic to clear after an edit', () => !diagnosticsFrom(uri, 'JobSpec').some((d) => /reel/.test(d.message)));
+      assert.equal(doc.isDirty, true);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    });
+
+    it('offers Execute, Validate and Dry Run as CodeLens', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      await vscode.window.showTextDocument(uri);
+      const lenses = await until('CodeLens', async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+        return l && l.length >= 3 ? l : undefined;
+      });
+      const titles = lenses.map((l) => l.command?.title ?? '');
+      assert.deepEqual(titles, ['$(play) Execute', '$(check) Validate', '$(eye) Dry Run']);
+      assert.deepEqual(lenses.map((l) => l.command?.command), ['jobspec.execute', 'jobspec.validate', 'jobspec.dryRun']);
+    });
+
+    it('validates a good JobSpec and dry-runs it without writing anything', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const result = await vscode.commands.executeCommand<LoadResult>('jobspec.validate', uri);
+      assert.equal(result.ok, true, JSON.stringify(result.problems));
+      const clips = await vscode.commands.executeCommand<DryRunClip[]>('jobspec.dryRun', uri);
+      assert.equal(clips.length, 2);
+      assert.deepEqual(clips.map((c) => path.basename(c.output)), ['clip_a_proxy_000.mov', 'clip_b_proxy_001.mov']);
+      for (const c of clips) {
+        assert.equal(c.problem, undefined);
+        assert.match(c.commandLine, /ffmpeg/);
+        assert.ok(api.logLines().some((l) => l.includes(c.commandLine)), 'the exact command is in the log');
+        assert.ok(api.logLines().some((l) => l.includes(`→ ${c.output}`)), 'the resolved output is in the log');
+      }
+      assert.deepEqual(await fs.readdir(ws('out/two')), [], 'a dry run writes nothing');
+    });
+
+    it('executes a two-clip JobSpec: outputs, COMPLETED rows, the seed lines in the log', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const refreshesBefore = api.treeRefreshCount();
+      const t0 = Date.now();
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      const seconds = (Date.now() - t0) / 1000;
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
+      for (const c of result.clips) {
+        const st = await fs.stat(c.output);
+        assert.ok(st.size > 0, `${c.output} is not empty`);
+      }
+      assert.ok(result.report_path && (await exists(result.report_path)), 'the report was written');
+
+      await new Promise((r) => setTimeout(r, 400)); // let the throttled tree refresh land
+      const rows = clipRows(api, 'two-clips');
+      assert.deepEqual(rows.map((r) => r.label), ['clip_a.mov', 'clip_b.mov']);
+      for (const r of rows) {
+        assert.equal(r.icon, 'pass-filled');
+        assert.equal(r.color, 'testing.iconPassed');
+        assert.match(r.description, /→ clip_._proxy_00\d\.mov/);
+        assert.match(r.tooltip, /ffmpeg command/);
+        assert.match(r.contextValue, /\bcompleted\b.*\boutput\b/);
+      }
+      const runRow = api.tree().find((r) => r.label === 'two-clips');
+      assert.match(runRow?.description ?? '', /two_clips · COMPLETED 2\/2/);
+      // The throttle: no more than about 4 refreshes a second over the run, plus the last one.
+      assert.ok(api.treeRefreshCount() - refreshesBefore <= Math.ceil(seconds * 4) + 2, `${api.treeRefreshCount() - refreshesBefore} refreshes in ${seconds}s`);
+
+      const log = api.logLines();
+      const out = result.clips.map((c) => c.output);
+      const i = log.findIndex((l) => /^\[1\/2\] COMPLETED clip_a\.mov \(\d+\.\ds\)$/.test(l));
+      assert.ok(i >= 0, `the seed's line for clip 1 in:\n${log.join('\n')}`);
+      assert.equal(log[i + 1], `     → ${out[0]}`);
+      assert.ok(log.some((l) => /^\[2\/2\] COMPLETED clip_b\.mov \(\d+\.\ds\)$/.test(l)));
+      assert.ok(log.includes(`     → ${out[1]}`));
+      assert.ok(log.includes('Result: All clips completed'));
+    });
+
+    it('runs a JobSpec with a corrupt middle clip: FAILED, then NOT_RUN, with the reason', async function () {
+      const uri = uriOf('failing.jobspec.json');
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      assert.deepEqual(result.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN']);
+      assert.notEqual(result.status, 'COMPLETED');
+      assert.equal(await exists(result.clips[1].output), false, 'a failed clip leaves no output');
+      assert.equal(await exists(result.clips[2].output), false);
+
+      await new Promise((r) => setTimeout(r, 400));
+      const rows = clipRows(api, 'failing');
+      assert.deepEqual(rows.map((r) => r.icon), ['pass-filled', 'error', 'circle-large-outline']);
+      assert.equal(rows[1].color, 'testing.iconFailed');
+      assert.match(rows[2].description, /not run/);
+      assert.match(rows[1].contextValue, /\bfailed\b/);
+      const runRow = api.tree().find((r) => r.label === 'failing');
+      assert.match(runRow?.contextValue ?? '', /\brerunnable\b/);
+
+      const log = api.logLines();
+      assert.ok(log.some((l) => /^\[2\/3\] FAILED corrupt\.mov \(\d+\.\ds\)$/.test(l)), log.join('\n'));
+      assert.ok(log.some((l) => /^ {5}(Exit Code: \d+|Reason: .+)$/.test(l)), 'the failure says why');
+      assert.ok(log.some((l) => /^\[3\/3\] NOT_RUN clip_b\.mov$/.test(l)));
+      assert.ok(log.includes('Result: One or more clips failed'));
+    });
+
+    it('re-runs only the failed and unrun clips, keeping their {index}', async function () {
+      const failed = api.runs().find((r) => r.name === 'failing' && r.phase === 'finished');
+      assert.ok(failed);
+      await makeClip(ws('media/corrupt.mov'), 1); // the clip was fixed on disk
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.rerunFailed', failed.key);
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
+      assert.deepEqual(result.clips.map((c) => c.index), [1, 2]);
+      assert.deepEqual(result.clips.map((c) => path.basename(c.output)), ['corrupt_001.mp4', 'clip_b_002.mp4']);
+      for (const c of result.clips) assert.ok(await exists(c.output));
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(clipRows(api, 'failing').map((r) => r.label), ['corrupt.mov', 'clip_b.mov']);
+    });
+
+    it('cancels a run: CANCELLED, no partial output, and one run per JobSpec at a time', async function () {
+      const uri = uriOf('cancel.jobspec.json');
+      const running = vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      const state = await until('the first clip to report progress', () => {
+        const r = api.runs().find((x) => x.name === 'cancel' && x.phase === 'running');
+        return r?.clips[0]?.status === 'RUNNING' && r.clips[0].progress ? r : undefined;
+      }, 60_000);
+      // A second start of the same file is refused instead of racing the first.
+      const second = await vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uri);
+      assert.equal(second, undefined);
+      assert.equal(api.runs().filter((x) => x.name === 'cancel').length, 1);
+      await new Promise((r) => setTimeout(r, 400));
+      const mid = clipRows(api, 'cancel');
+      assert.equal(mid[0].icon, 'sync~spin');
+      assert.match(mid[0].description, /\d+%|fps|starting|running/);
+
+      const cancelled = await vscode.commands.executeCommand<boolean>('jobspec.cancel', uri);
+      assert.equal(cancelled, true);
+      const result = await running;
+      assert.equal(result.status, 'CANCELLED');
+      assert.deepEqual(result.clips.map((c) => c.status), ['CANCELLED', 'NOT_RUN']);
+      assert.equal(state.phase, 'finished');
+      const left = (await fs.readdir(ws('out/cancel'))).filter((f) => !f.endsWith('.report.json'));
+      assert.deepEqual(left, [], 'no partial or temporary file is left');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(clipRows(api, 'cancel').map((r) => r.icon), ['circle-slash', 'circle-large-outline']);
+    });
+
+    it('creates a new JobSpec from the template that validates clean', async function () {
+      const target = ws('day1.jobspec.json');
+      const uri = await vscode.commands.executeCommand<vscode.Uri>('jobspec.new', {
+        sources: [ws('media/clip_a.mov'), ws('media/clip_b.mov')],
+        outputDirectory: ws('out/new'),
+        target,
+      });
+      assert.equal(uri.fsPath, target);
+      const spec = JSON.parse(await fs.readFile(target, 'utf8')) as { sources: string[]; output_directory: string; job_id: string };
+      assert.deepEqual(spec.sources, ['media/clip_a.mov', 'media/clip_b.mov']);
+      assert.equal(spec.output_directory, 'out/new');
+      assert.equal(spec.job_id, 'day1');
+      const result = await vscode.commands.executeCommand<LoadResult>('jobspec.validate', uri);
+      assert.equal(result.ok, true, JSON.stringify(result.problems));
+    });
+  });
+}
