@@ -1,0 +1,114 @@
+// Run the bundled headless command (dist/cli.js) as a child process, rebuilding it first when any
+// source is newer than the bundle. A lock folder keeps two test processes from bundling at once.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from './paths';
+
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+function newestSource(): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|json)$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  walk(path.join(ROOT, 'schemas'));
+  newest = Math.max(newest, fs.statSync(path.join(ROOT, 'package.json')).mtimeMs);
+  return newest;
+}
+
+function bundleFresh(): boolean {
+  try {
+    return fs.statSync(CLI).mtimeMs >= newestSource();
+  } catch {
+    return false;
+  }
+}
+
+let ensured = false;
+/** Make sure dist/cli.js is built from the current sources. */
+export function ensureCli(): void {
+  if (ensured || bundleFresh()) {
+    ensured = true;
+    return;
+  }
+  const lock = path.join(ROOT, 'dist', '.unit-build.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // Another test process is bundling; a lock older than a minute belongs to a dead one.
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // It went away meanwhile.
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    if (!bundleFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+  ensured = true;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  /** Replaces the environment entirely when given. */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Called once the child runs, e.g. to signal it later. */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** `node dist/cli.js ARGS…`; resolves when it exits (never rejects on a non-zero exit). */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  ensureCli();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? { ...process.env, FFMPEG_PATH: '', FFPROBE_PATH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`jobspec ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, opts.timeoutMs ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    opts.onSpawn?.(child);
+  });
+}
+
+/** For assertion messages: everything the command printed. */
+export function shown(r: CliResult): string {
+  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}

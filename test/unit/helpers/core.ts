@@ -1,0 +1,65 @@
+// The engine (src/core) for tests, bundled by esbuild the way scripts/build.mjs bundles the shipped
+// command, then required.
+//
+// Why not `import … from '../../src/core'`: under `node --import tsx`, tsx turns every ESM file that
+// is require()d into CommonJS, and so resolves execa's own imports with CommonJS conditions.
+// execa 9 imports `unicorn-magic`, whose package.json exports only an "import" condition, so that
+// fails with ERR_PACKAGE_PATH_NOT_EXPORTED before a single test runs. A bundle resolves every
+// import with esbuild's conditions instead, exactly as dist/cli.js does. Types still come from the
+// TypeScript sources, so tests type-check against the real API.
+import { buildSync } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as Index from '../../../src/core';
+import type * as Ffmpeg from '../../../src/core/ffmpeg';
+import type * as Jobspec from '../../../src/core/jobspec';
+import type * as Naming from '../../../src/core/naming';
+import type * as Progress from '../../../src/core/progress';
+import type * as Report from '../../../src/core/report';
+import type * as Temp from '../../../src/core/temp';
+import { ROOT } from './paths';
+
+export type Core = typeof Index & {
+  ffmpeg: typeof Ffmpeg;
+  jobspec: typeof Jobspec;
+  naming: typeof Naming;
+  progress: typeof Progress;
+  report: typeof Report;
+  temp: typeof Temp;
+};
+
+function load(): Core {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-core-bundle-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const outfile = path.join(dir, 'core.cjs');
+  buildSync({
+    stdin: {
+      contents: [
+        "export * from './src/core/index';",
+        "export * as ffmpeg from './src/core/ffmpeg';",
+        "export * as jobspec from './src/core/jobspec';",
+        "export * as naming from './src/core/naming';",
+        "export * as progress from './src/core/progress';",
+        "export * as report from './src/core/report';",
+        "export * as temp from './src/core/temp';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      sourcefile: 'test-core-entry.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    mainFields: ['module', 'main'],
+    outfile,
+  });
+  process.setSourceMapsEnabled(true);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(outfile) as Core;
+}
+
+export const core: Core = load();
