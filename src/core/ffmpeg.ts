@@ -88,10 +88,9 @@ export async function probeSource(tools: Tools, source: string, signal?: AbortSi
   const audio = json.streams.filter((s) => s.codec_type === 'audio');
   const rate = video.avg_frame_rate && fractionToNumber(video.avg_frame_rate) ? video.avg_frame_rate : video.r_frame_rate;
   const durations = [json.format?.duration, video.duration].map((d) => (d ? Number(d) : NaN)).filter((d) => Number.isFinite(d) && d > 0);
-  const timecode =
-    json.format?.tags?.timecode ??
-    json.streams.map((s) => s.tags?.timecode).find((t): t is string => typeof t === 'string') ??
-    null;
+  // Matroska stores its tags upper-case (TIMECODE), mov and mxf lower-case.
+  const tcOf = (tags?: Record<string, string>): string | undefined => tags?.timecode ?? tags?.TIMECODE;
+  const timecode = tcOf(json.format?.tags) ?? json.streams.map((s) => tcOf(s.tags)).find((t): t is string => typeof t === 'string') ?? null;
   const pixFmt = video.pix_fmt ?? null;
   return {
     width: video.width ?? 0,

@@ -81,7 +81,9 @@ export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceIn
   });
 
   if (source.timecode && spec.container !== 'webm') {
-    const tc = json.format?.tags?.timecode ?? json.streams.map((s) => s.tags?.timecode).find((t) => typeof t === 'string');
+    // Matroska stores its tags upper-case (TIMECODE), mov and mxf lower-case.
+    const tcOf = (tags?: Record<string, string>): string | undefined => tags?.timecode ?? tags?.TIMECODE;
+    const tc = tcOf(json.format?.tags) ?? json.streams.map((s) => tcOf(s.tags)).find((t) => typeof t === 'string');
     checks.push({ name: 'timecode', ok: tc === source.timecode, expected: source.timecode, actual: tc ?? 'none' });
   }
   return checks;
