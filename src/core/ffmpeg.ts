@@ -245,7 +245,10 @@ export type BuildResult = { args: string[]; width: number; height: number } | { 
 export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo, target: string, opts: BuildOptions = {}): BuildResult {
   const size = outputSize(spec.resolution, info.width, info.height);
   const args: string[] = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning', '-progress', 'pipe:1', '-n'];
-  if (opts.threads && opts.threads > 0) args.push('-threads', String(opts.threads));
+  // A budget must bind the decoder (`-threads` before -i), the filter graph and the encoder (`-threads`
+  // after -i): with only the first, ProRes and x264 still start a thread per core.
+  const threads = opts.threads && opts.threads > 0 ? String(opts.threads) : null;
+  if (threads) args.push('-filter_threads', threads, '-threads', threads);
   args.push('-i', fileUrl(source));
   // `V` (capital) skips attached pictures and cover art, so the picture is the clip itself.
   args.push('-map', '0:V:0');
@@ -314,6 +317,7 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   filters.push(`format=${pixFmt}`);
   args.push('-vf', filters.join(','));
   args.push(...v);
+  if (threads) args.push('-threads', threads);
   if (audio) args.push(...audio.args);
   else args.push('-an');
   if (info.timecode && spec.container !== 'webm') args.push('-timecode', info.timecode);
