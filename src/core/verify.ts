@@ -34,8 +34,18 @@ export interface Expectation {
   fps: number | null;
 }
 
+/**
+ * Every container the runner writes (mov, mp4, mxf, mkv, webm) states codec, profile, frame size,
+ * duration and timecode in its header, so ffprobe need not read into the picture to find them:
+ * a tiny probe size and the fields we check keep this per-clip probe as cheap as ffprobe's start-up.
+ */
+const VERIFY_PROBE_ARGS = [
+  '-v', 'error', '-probesize', '32', '-analyzeduration', '0', '-print_format', 'json',
+  '-show_entries', 'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate:stream_tags=timecode:format=duration:format_tags=timecode',
+];
+
 export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceInfo, output: string, want: Expectation): Promise<VerificationCheck[]> {
-  const run = await execa(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(output)], {
+  const run = await execa(tools.ffprobe, VERIFY_PROBE_ARGS.concat(fileUrl(output)), {
     reject: false,
     stdin: 'ignore',
     timeout: 60000,
