@@ -101,8 +101,25 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   if (removed.length) emit({ type: 'notice', message: `Removed ${removed.length} temporary file(s) left in ${spec.output_directory} by an earlier run that was stopped: ${removed.join(', ')}` });
 
   let failed = false;
+  let firstFailure = -1;
   let next = 0;
   const signal = opts.signal;
+
+  // Probing only reads the source, so the next clip's probe runs while this clip encodes: its
+  // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time.
+  const probes = new Map<number, Promise<SourceInfo>>();
+  const probeFor = (pos: number): Promise<SourceInfo> => {
+    let p = probes.get(pos);
+    if (!p) {
+      p = probeSource(opts.tools, selected[pos].source, signal);
+      p.catch(() => undefined);
+      probes.set(pos, p);
+    }
+    return p;
+  };
+  const prefetchNext = (): void => {
+    if (!failed && !signal?.aborted && next < total) void probeFor(next).catch(() => undefined);
+  };
 
   const runOne = async (pos: number): Promise<void> => {
     const clip = selected[pos];
@@ -128,11 +145,13 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
     let info: SourceInfo;
     try {
-      info = await probeSource(opts.tools, clip.source, signal);
+      info = await probeFor(pos);
     } catch (err) {
       if (signal?.aborted) return finish('CANCELLED', 'Cancelled before ffmpeg started.');
       r.stderr_tail = err instanceof ProbeError ? err.stderr.slice(-tailLines) : [];
       return finish('FAILED', `Cannot read source ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      probes.delete(pos);
     }
 
     const tmp = path.join(spec.output_directory, tempName(spec.container));
@@ -164,6 +183,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       }, stallMs);
     };
     armStall();
+    prefetchNext();
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
@@ -232,6 +252,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   };
 
   // A pool of `concurrency` workers taking clips in order; after a failure or a cancel no new clip starts.
+  // A clip counts as started once a worker takes it, and a started clip always runs to its end.
   const worker = async (): Promise<void> => {
     while (!failed && !signal?.aborted && next < total) {
       const pos = next++;
@@ -243,13 +264,19 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         results[pos].finished_at = iso(new Date());
         emit({ type: 'clip-finished', position: pos + 1, total, result: { ...results[pos] } });
       }
-      if (results[pos].status === 'FAILED') failed = true;
+      if (results[pos].status === 'FAILED' && !failed) {
+        failed = true;
+        firstFailure = pos;
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
 
   for (const r of results) {
-    if (r.status === 'NOT_RUN') r.message = signal?.aborted ? 'Not started: the run was cancelled.' : 'Not started: an earlier clip failed (fail-fast).';
+    if (r.status !== 'NOT_RUN') continue;
+    if (signal?.aborted) r.message = 'Not started: the run was cancelled.';
+    else if (concurrency === 1 || firstFailure < 0) r.message = 'Not started: an earlier clip failed (fail-fast).';
+    else r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
   }
   const finished = new Date();
   const status = runStatus(results, !!signal?.aborted);
