@@ -159,6 +159,9 @@ async function cmdExecute(
 
   const live = new LiveLine(!json && process.stderr.isTTY === true);
   const multi = spec.sources.length > 1;
+  // With several clips at once, the live line shows each running clip, in sources order.
+  const running = new Map<number, string>();
+  const showRunning = (): void => live.show([...running.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('  |  '));
   const onEvent = (e: RunEvent): void => {
     if (json) return;
     switch (e.type) {
@@ -170,19 +173,27 @@ async function cmdExecute(
         live.clear();
         err(e.message);
         break;
+      case 'clip-started':
+        running.set(e.index, `[${e.position}/${e.total}] ${path.basename(e.source)}`);
+        showRunning();
+        break;
       case 'clip-progress': {
         const p = e.progress;
         const parts = [`[${e.position}/${e.total}] ${path.basename(spec.sources[e.index])}`];
         if (p.percent !== null) parts.push(`${p.percent.toFixed(0).padStart(3)}%`);
-        if (p.fps !== null) parts.push(`${p.fps.toFixed(0)} fps`);
+        if (running.size <= 1 && p.fps !== null) parts.push(`${p.fps.toFixed(0)} fps`);
         if (p.speed !== null) parts.push(`${p.speed.toFixed(2)}x`);
         if (p.eta_seconds !== null) parts.push(`ETA ${formatDuration(p.eta_seconds)}`);
-        live.show(parts.join('  '));
+        running.set(e.index, parts.join('  '));
+        showRunning();
         break;
       }
       case 'clip-finished':
         live.clear();
-        if (multi && e.result.status !== 'NOT_RUN') clipLines(e.result, e.position, e.total).forEach(out);
+        running.delete(e.result.index);
+        // One write per clip: its lines stay together even when clips finish at nearly the same time.
+        if (multi && e.result.status !== 'NOT_RUN') out(clipLines(e.result, e.position, e.total).join('\n'));
+        if (running.size) showRunning();
         break;
       default:
         break;
@@ -218,8 +229,12 @@ async function cmdExecute(
     out(JSON.stringify(result, null, 2));
   } else if (multi) {
     result.clips.forEach((c, i) => {
-      if (c.status === 'NOT_RUN') clipLines(c, i + 1, result.clips.length).forEach(out);
+      if (c.status === 'NOT_RUN') out(clipLines(c, i + 1, result.clips.length).join('\n'));
     });
+    // Clips finish in any order when several run at once; the summary restates them in sources order.
+    if (spec.max_concurrent_jobs > 1) {
+      out(['', 'Clips in sources order:', ...result.clips.map((c, i) => `  [${i + 1}/${result.clips.length}] ${c.status} ${path.basename(c.source)}`)].join('\n'));
+    }
     multiFooter(result).forEach(out);
   } else {
     singleLines(result).forEach(out);
