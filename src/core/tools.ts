@@ -103,7 +103,8 @@ async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
   ]);
   if (ffRun instanceof Error || ffRun.exitCode !== 0) {
     const why = ffRun instanceof Error ? ffRun.message : ffRun.failed && ffRun.exitCode === undefined ? ffRun.shortMessage : `exit code ${ffRun.exitCode}`;
-    const missing = ffRun instanceof Error ? false : /ENOENT/.test(ffRun.shortMessage ?? '');
+    // With reject: false execa returns its error as the result (an Error too), so ask the errno, not the type.
+    const missing = (ffRun as { code?: string }).code === 'ENOENT';
     throw new EnvironmentError(
       missing
         ? `ffmpeg not found at ${ff.path} (from ${ff.from}). Install ffmpeg or fix the path.`
@@ -113,7 +114,7 @@ async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
     );
   }
   if (fpRun instanceof Error || fpRun.exitCode !== 0) {
-    const missing = !(fpRun instanceof Error) && /ENOENT/.test(fpRun.shortMessage ?? '');
+    const missing = (fpRun as { code?: string }).code === 'ENOENT';
     throw new EnvironmentError(
       missing
         ? `ffprobe not found at ${fp.path} (from ${fp.from}). Install ffmpeg (it includes ffprobe) or set the ffprobe path.`
