@@ -249,7 +249,7 @@ export class Runner {
       return;
     }
     const failed = result.clips.find((c) => c.status === 'FAILED');
-    const what = failed ? `${path.basename(failed.source)} failed: ${failed.message ?? `ffmpeg exit code ${failed.exit_code ?? '?'}`}.` : 'the run failed.';
+    const what = failed ? sentence(`${path.basename(failed.source)} failed: ${failed.message ?? `ffmpeg exit code ${failed.exit_code ?? '?'}`}`) : 'the run failed.';
     notify('error', `JobSpec ${name}: ${what}${notRun}`, showLog, rerun);
   }
 
@@ -275,6 +275,11 @@ export class Runner {
     }
     return clips;
   }
+}
+
+/** End with exactly one full stop: core messages usually bring their own. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
 }
 
 type Reporter = vscode.Progress<{ message?: string; increment?: number }>;

@@ -51,7 +51,9 @@ export function runDescription(run: RunState): string {
   const counts = countByStatus(run);
   const done = counts.COMPLETED + counts.SKIPPED;
   const head = run.phase === 'running' ? 'RUNNING' : run.status ?? 'FAILED';
-  const parts = [run.jobId, `${head} ${done}/${run.clips.length}`];
+  // The job id is worth its room only when it says more than the label already does.
+  const parts = run.jobId === run.name ? [] : [run.jobId];
+  parts.push(`${head} ${done}/${run.clips.length}`);
   if (counts.FAILED > 0) parts.push(`${counts.FAILED} failed`);
   if (run.phase === 'finished' && counts.NOT_RUN > 0) parts.push(`${counts.NOT_RUN} not run`);
   parts.push(formatDuration(elapsedSeconds(run)));

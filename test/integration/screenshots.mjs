@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// Screenshots of the real UI: the packaged .vsix installed into the VS Code server, driven through
+// Chromium like a person would (Quick Open, the Command Palette). Writes PNGs to docs/screenshots/.
+// Usage: node test/integration/screenshots.mjs [outDir]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { ROOT } from './build.mjs';
+import { CODE_SERVER_CLI, ensureHostInstalled, launchBrowser, makeSandbox, startServer, workbenchUrl } from './host.mjs';
+
+const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs/screenshots'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function ffmpeg(...args) {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+function clip(file, seconds, size) {
+  ffmpeg('-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', '-c:a', 'pcm_s16le', '-shortest', file);
+}
+
+async function main() {
+  ensureHostInstalled();
+  const sandbox = await makeSandbox('jobspec-shots-');
+  const vsix = path.join(sandbox.base, 'jobspec-proxy.vsix');
+  const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, npm_config_yes: 'true' } });
+  if (pack.status !== 0) throw new Error('vsce package failed (run `npm run build` first)');
+  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'inherit' });
+
+  const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
+  await fs.mkdir(ws('media'), { recursive: true });
+  for (const d of ['two', 'failing', 'cancel', 'day']) await fs.mkdir(ws('out', d), { recursive: true });
+  clip(ws('media/clip_a.mov'), 1, '320x240');
+  clip(ws('media/clip_b.mov'), 1, '320x240');
+  for (const name of ['A001_C003', 'A001_C004', 'A001_C005']) clip(ws(`media/${name}.mov`), 5, '1280x720');
+  await fs.writeFile(ws('media/corrupt.mov'), randomBytes(64 * 1024));
+  await fs.writeFile(
+    ws('day.jobspec.json'),
+    JSON.stringify(
+      {
+        jobspec_version: '1',
+        job_id: 'day1_camA',
+        sources: ['media/A001_C003.mov', 'media/A001_C004.mov', 'media/A001_C005.mov'],
+        output_directory: 'out/day',
+        codec: 'prores_hq',
+        container: 'mov',
+        resolution: 'same',
+        naming_template: '{source_name}_proxy_{index}',
+        fps_mode: 'same-as-source',
+        audio: 'auto',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+
+  const server = await startServer(sandbox);
+  const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
+    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+    await sleep(4000);
+    await fs.mkdir(OUT, { recursive: true });
+    const shot = async (name, clipRect) => {
+      const file = path.join(OUT, `${name}.png`);
+      await page.screenshot({ path: file, ...(clipRect ? { clip: clipRect } : {}) });
+      console.log(`[shots] ${file}`);
+    };
+    const palette = async (title) => {
+      await page.keyboard.press('F1');
+      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+      await page.keyboard.type(title, { delay: 10 });
+      await sleep(600);
+      await page.keyboard.press('Enter');
+      await sleep(600);
+    };
+    const open = async (file) => {
+      await page.keyboard.press('Control+P');
+      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+      await page.keyboard.type(file, { delay: 10 });
+      await sleep(800);
+      await page.keyboard.press('Enter');
+      await sleep(1500);
+    };
+    const dismissNotifications = async () => {
+      await palette('Notifications: Clear All Notifications');
+    };
+
+    // A wider side bar, so the Runs view's descriptions are not cut short.
+    await palette('JobSpec: Focus on Runs View');
+    for (let i = 0; i < 3; i++) await palette('View: Increase Current View Size');
+    await palette('View: Show Explorer');
+
+    // 1. CodeLens and the editor title's run button on a JobSpec.
+    await open('two-clips.jobspec.json');
+    await page.waitForSelector('.codelens-decoration', { timeout: 20_000 });
+    await sleep(800);
+    await shot('codelens');
+
+    // 2. Meaning checks in the Problems panel, at the offending values.
+    await open('meaning.jobspec.json');
+    await sleep(2500);
+    await palette('View: Focus on Problems View');
+    await sleep(1500);
+    await shot('problems');
+    await palette('View: Close Panel');
+
+    // 3. A run mid-way and finished, in the Runs view.
+    await open('day.jobspec.json');
+    await palette('JobSpec: Focus on Runs View');
+    await palette('JobSpec: Execute JobSpec');
+    await page.waitForSelector('.monaco-list-row .codicon-sync', { timeout: 30_000 });
+    await sleep(2500);
+    await shot('runs-mid-run');
+    await page.waitForSelector('.monaco-list-row[aria-label*="day"] .codicon-pass-filled, .monaco-list-row .codicon-pass-filled', { timeout: 180_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.monaco-list-row .codicon-sync').length === 0, null, { timeout: 180_000 });
+    await sleep(1200);
+    await shot('runs-finished');
+    await dismissNotifications();
+
+    // 4. A failing run: FAILED then NOT_RUN, the error notification, and the log.
+    await open('failing.jobspec.json');
+    await palette('JobSpec: Execute JobSpec');
+    await page.waitForSelector('.monaco-list-row .codicon-error', { timeout: 60_000 });
+    await sleep(1500);
+    await shot('runs-failed');
+    await dismissNotifications();
+    const failedLabel = page.locator('.monaco-list-row:has(.codicon-error) .label-name').last();
+    const box = await failedLabel.boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + 5, box.y + box.height / 2);
+      await page.mouse.move(box.x + 15, box.y + box.height / 2, { steps: 5 });
+    }
+    await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => console.log('[shots] no tooltip appeared'));
+    await sleep(800);
+    await shot('tooltip-failed');
+    await page.mouse.move(900, 300);
+    await palette('JobSpec: Show Log');
+    await sleep(800);
+    await palette('View: Toggle Maximized Panel');
+    await sleep(1500);
+    await shot('output-channel');
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
+    else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
