@@ -75,16 +75,25 @@ function pointerSegments(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+// Offsets where each line starts, for the last text seen: locating N problems is then N binary
+// searches, not N scans of the file (10,000 sources once took seconds).
+let lineStartsFor: { text: string; starts: number[] } | undefined;
+
 function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
+  if (lineStartsFor?.text !== text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    lineStartsFor = { text, starts };
   }
-  return { line, column: offset - last };
+  const { starts } = lineStartsFor;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
 }
 
 /** Attach offset, length, line and column to each problem from its pointer. */
