@@ -138,7 +138,9 @@ function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.
     return { problems: [{ ...problem('', 'json-empty', `${file} is empty: a JobSpec is a JSON object with sources, output_directory, codec, container, resolution and naming_template.`), offset: 0, length: 0, line: 1, column: 1 }] };
   }
   const errors: jsonc.ParseError[] = [];
-  const tree = jsonc.parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  // A byte order mark is read as a space, so offsets, lines and columns stay those of the file.
+  const source = body === text ? text : ' ' + body;
+  const tree = jsonc.parseTree(source, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) {
     const problems = errors.map((e) => {
       const lc = lineCol(text, e.offset);
