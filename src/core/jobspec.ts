@@ -153,7 +153,44 @@ function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.
     });
     return { problems };
   }
+  const duplicates = tree ? duplicateKeys(tree, text, file) : [];
+  if (duplicates.length > 0) return { problems: duplicates };
   return { value: tree ? jsonc.getNodeValue(tree) : undefined, tree, problems: [] };
+}
+
+/**
+ * A key given twice in one object: JSON parsers keep one of them silently (here the last), so
+ * `"overwrite": "never"` followed by `"overwrite": "replace"` would replace. Refuse it instead.
+ */
+function duplicateKeys(tree: jsonc.Node, text: string, file: string): Problem[] {
+  const problems: Problem[] = [];
+  const stack: jsonc.Node[] = [tree];
+  while (stack.length > 0) {
+    const node = stack.pop() as jsonc.Node;
+    if (node.type === 'object') {
+      const first = new Map<string, jsonc.Node>();
+      for (const prop of node.children ?? []) {
+        const key = prop.children?.[0];
+        if (!key || typeof key.value !== 'string') continue;
+        const earlier = first.get(key.value);
+        if (earlier) {
+          const here = lineCol(text, key.offset);
+          const there = lineCol(text, earlier.offset);
+          const pointer = pointerOf(jsonc.getNodePath(key));
+          problems.push({
+            ...problem(pointer, 'duplicate-key', `${file}: "${key.value}" is given twice (line ${there.line}, column ${there.column} and line ${here.line}, column ${here.column}); JSON would keep only one of them, so remove the one you do not mean.`),
+            offset: key.offset,
+            length: key.length,
+            ...here,
+          });
+        } else {
+          first.set(key.value, key);
+        }
+      }
+    }
+    for (const child of node.children ?? []) stack.push(child);
+  }
+  return problems.sort((a, b) => (a.offset ?? 0) - (b.offset ?? 0));
 }
 
 function describeValue(v: unknown): string {
