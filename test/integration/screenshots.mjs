@@ -3,7 +3,6 @@
 // Chromium like a person would (Quick Open, the Command Palette). Writes PNGs to docs/screenshots/.
 // Usage: node test/integration/screenshots.mjs [outDir]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ROOT } from './build.mjs';
@@ -34,7 +33,13 @@ async function main() {
   clip(ws('media/clip_a.mov'), 1, '320x240');
   clip(ws('media/clip_b.mov'), 1, '320x240');
   for (const name of ['A001_C003', 'A001_C004', 'A001_C005']) clip(ws(`media/${name}.mov`), 5, '1280x720');
-  await fs.writeFile(ws('media/corrupt.mov'), randomBytes(64 * 1024));
+  // Fixed pseudo-random bytes (xorshift32): ffprobe cannot read them, every time.
+  const bytes = Buffer.alloc(64 * 1024);
+  for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    bytes[i] = x & 0xff;
+  }
+  await fs.writeFile(ws('media/corrupt.mov'), bytes);
   await fs.writeFile(
     ws('day.jobspec.json'),
     JSON.stringify(

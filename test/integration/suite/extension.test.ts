@@ -2,7 +2,6 @@
 // clips generated here. Nothing is mocked. The workspace is a fresh copy of fixtures/workspace.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +28,24 @@ async function ffmpeg(...args: string[]): Promise<void> {
 /** A small clip with picture and sound: `-f lavfi testsrc` + `sine`. */
 async function makeClip(file: string, seconds: number, size = '320x240', codec: string[] = ['-c:v', 'mpeg4', '-q:v', '5']): Promise<void> {
   await ffmpeg('-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds), ...codec, '-c:a', 'pcm_s16le', '-shortest', file);
+}
+
+/**
+ * Bytes that look random but are the same every run (xorshift32, fixed seed): truly random bytes
+ * are now and then taken for some raw format by ffprobe, which would make the failure test flaky.
+ */
+function noise(length: number, seed = 0x5eed): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -80,7 +97,7 @@ export function registerSuite(): void {
       // Long enough at 1080p that a ProRes HQ encode is still running when it is cancelled.
       await makeClip(ws('media/long.mov'), 12, '1920x1080', ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30']);
       // A middle clip that is not video at all.
-      await fs.writeFile(ws('media/corrupt.mov'), randomBytes(64 * 1024));
+      await fs.writeFile(ws('media/corrupt.mov'), noise(64 * 1024));
       const ext = vscode.extensions.getExtension<JobSpecApi>(EXTENSION_ID);
       assert.ok(ext, `${EXTENSION_ID} is installed in the test window`);
       api = await ext.activate();
@@ -284,6 +301,30 @@ export function registerSuite(): void {
       assert.deepEqual(left, [], 'no partial or temporary file is left');
       await new Promise((r) => setTimeout(r, 400));
       assert.deepEqual(clipRows(api, 'cancel').map((r) => r.icon), ['circle-slash', 'circle-large-outline']);
+    });
+
+    it('saves an edited JobSpec before running it, and runs what was saved', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const editor = await vscode.window.showTextDocument(doc);
+      await editor.edit((e) => e.replace(rangeOf(doc, '{source_name}_proxy_{index}'), '{source_name}_edited_{index}'));
+      assert.equal(doc.isDirty, true);
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      assert.equal(doc.isDirty, false, 'the run saved the file first');
+      assert.equal(result.status, 'COMPLETED');
+      assert.deepEqual(result.clips.map((c) => path.basename(c.output)), ['clip_a_edited_000.mov', 'clip_b_edited_001.mov']);
+    });
+
+    it('explains a missing ffmpeg and points at the setting', async function () {
+      const config = vscode.workspace.getConfiguration('jobspec');
+      await config.update('ffmpegPath', ws('no-such-ffmpeg'), vscode.ConfigurationTarget.Workspace);
+      try {
+        const result = await vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uriOf('two-clips.jobspec.json'));
+        assert.equal(result, undefined, 'nothing ran');
+        assert.ok(api.logLines().some((l) => l.includes('no-such-ffmpeg') && /ffmpeg/.test(l)), 'the log names the path that was tried');
+      } finally {
+        await config.update('ffmpegPath', undefined, vscode.ConfigurationTarget.Workspace);
+      }
     });
 
     it('creates a new JobSpec from the template that validates clean', async function () {
