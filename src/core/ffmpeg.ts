@@ -284,6 +284,10 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
     case 'dnxhr_lb':
     case 'dnxhr_sq':
     case 'dnxhr_hq':
+      // ffmpeg's DNxHR encoder refuses smaller frames with only "maybe incorrect parameters".
+      if (size.width < 256 || size.height < 120) {
+        return { error: `${spec.codec} needs a frame of at least 256x120, and this clip's proxy would be ${size.width}x${size.height}. Choose a larger resolution (e.g. "same"), or a codec such as prores_proxy or h264.` };
+      }
       pixFmt = 'yuv422p';
       v.push('-profile:v', spec.codec);
       break;
