@@ -58,6 +58,17 @@ describe('codec/container matrix: ProRes and DNxHR', () => {
   }
 });
 
+describe('DNxHR frame size', () => {
+  test('a DNxHR proxy below 256x120 fails before ffmpeg runs, with a clear message', async () => {
+    const { result, out } = await runPair(dir, clip, { codec: 'dnxhr_lb', container: 'mxf', resolution: 'half' });
+    const c = result.clips[0];
+    assert.equal(c.status, 'FAILED');
+    assert.match(c.message ?? '', /dnxhr_lb needs a frame of at least 256x120, and this clip's proxy would be 160x120\. Choose a larger resolution/);
+    assert.deepEqual(c.ffmpeg_args, [], 'ffmpeg never started');
+    assert.deepEqual((await fs.readdir(out)).filter((f) => !f.endsWith('.report.json')), []);
+  });
+});
+
 describe('dnxhd', () => {
   test('a 1280x720 source at resolution "same" makes a DNxHD mxf at a legal bitrate', async (t) => {
     const missing = await missingEncoders('dnxhd', 'mxf');
