@@ -91,7 +91,11 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   const total = selected.length;
   const concurrency = Math.max(1, Math.min(spec.max_concurrent_jobs, total || 1));
   const threads = threadBudget(concurrency);
-  const stallMs = (opts.stallTimeoutSeconds ?? DEFAULT_STALL_TIMEOUT_SECONDS) * 1000;
+  // setTimeout fires after 1 ms when given more than 2^31-1 ms (about 24.8 days), Infinity or NaN,
+  // which would stop every clip at once: Infinity waits forever (like 0), NaN takes the default,
+  // and anything longer than the timer can hold is clamped to it.
+  const stallSeconds = Number.isNaN(opts.stallTimeoutSeconds) ? DEFAULT_STALL_TIMEOUT_SECONDS : (opts.stallTimeoutSeconds ?? DEFAULT_STALL_TIMEOUT_SECONDS);
+  const stallMs = stallSeconds === Infinity ? 0 : Math.min(stallSeconds * 1000, 2 ** 31 - 1);
   const tailLines = opts.stderrLines ?? 20;
 
   checkEncoders(spec, opts.tools);
