@@ -140,7 +140,9 @@ async function cmdExecute(
   }
   const t = await tools(values, json);
   if (typeof t === 'number') return t;
-  const stall = values['stall-timeout'] !== undefined ? Number(values['stall-timeout']) : undefined;
+  // Only plain decimals: Number() reads "" and " " as 0 (which turns the timeout off) and "0x10" as 16.
+  const rawStall = values['stall-timeout'];
+  const stall = rawStall !== undefined ? (/^\d+(\.\d+)?$/.test(rawStall) ? Number(rawStall) : NaN) : undefined;
   if (stall !== undefined && !(stall >= 0)) {
     err(`error: --stall-timeout must be a number of seconds (0 turns it off), not "${values['stall-timeout']}".`);
     return EXIT.INVALID;
