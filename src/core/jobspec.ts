@@ -391,6 +391,35 @@ async function realOr(p: string): Promise<string> {
   }
 }
 
+async function lstatOrNull(p: string): Promise<import('node:fs').Stats | null> {
+  try {
+    return await fs.lstat(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Each source's real path from one realpath per folder, plus one per source that is itself a
+ * link: a JobSpec of 10,000 clips in one card folder costs one realpath, not 10,000.
+ */
+async function realPaths(sources: string[], lstats: (import('node:fs').Stats | null)[]): Promise<string[]> {
+  const folders = new Map<string, Promise<string>>();
+  return Promise.all(
+    sources.map((src, i) => {
+      const l = lstats[i];
+      if (!l || l.isSymbolicLink()) return realOr(src);
+      const folder = path.dirname(src);
+      let real = folders.get(folder);
+      if (!real) {
+        real = realOr(folder);
+        folders.set(folder, real);
+      }
+      return real.then((r) => path.join(r, path.basename(src)));
+    }),
+  );
+}
+
 async function meaningChecks(
   obj: Record<string, unknown>,
   file: string,
@@ -408,7 +437,10 @@ async function meaningChecks(
   const realSources: string[] = [];
   if (ok('sources')) {
     const firstAt = new Map<string, number>();
-    const stats = checkFs ? await Promise.all(sources.map((s) => statOrNull(s))) : [];
+    // lstat first: only links need a second stat (to follow them) and a realpath of their own.
+    const lstats = checkFs ? await Promise.all(sources.map((s) => lstatOrNull(s))) : [];
+    const stats = checkFs ? await Promise.all(lstats.map((l, i) => (l?.isSymbolicLink() ? statOrNull(sources[i]) : l))) : [];
+    const reals = checkFs ? await realPaths(sources, lstats) : sources;
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];
       const ptr = `/sources/${i}`;
@@ -425,7 +457,7 @@ async function meaningChecks(
           problems.push(problem(ptr, 'source-empty', `Source is an empty (0-byte) file: ${shown}. The copy may have failed; copy the clip again.`));
         }
       }
-      const real = checkFs ? await realOr(src) : src;
+      const real = reals[i];
       realSources.push(real);
       const prev = firstAt.get(real);
       if (prev !== undefined) {
