@@ -148,7 +148,7 @@ const DNXHD_BITRATES: Record<string, [maxFps: number, mbps: number][]> = {
 export function dnxhdBitrate(width: number, height: number, fps: number | null): { mbps: number } | { error: string } {
   const bands = DNXHD_BITRATES[`${width}x${height}`];
   const sizes = Object.keys(DNXHD_BITRATES).join(', ');
-  if (!bands) return { error: `dnxhd can only write ${sizes} frames, and this clip's proxy would be ${width}x${height}. Set resolution so the output is one of those (e.g. "1920x1080" or "1280x720"), or use dnxhr_lb, which takes any size.` };
+  if (!bands) return { error: `dnxhd can only write ${sizes} frames, and this clip's proxy would be ${width}x${height}. Set resolution so the output is one of those (e.g. "1920x1080" or "1280x720"), or use dnxhr_lb, which takes any size from 256x120 up.` };
   if (fps === null) return { error: 'dnxhd needs a known frame rate and ffprobe reports none for this clip. Set fps_mode "explicit" with fps_explicit, or use dnxhr_lb.' };
   const band = bands.find(([max]) => fps <= max);
   if (!band) return { error: `dnxhd has no legal bitrate for ${width}x${height} at ${fps.toFixed(3)} fps (at most 60). Conform with fps_mode "explicit", or use dnxhr_lb.` };
