@@ -165,7 +165,11 @@ async function cmdExecute(
   const running = new Map<number, string>();
   const showRunning = (): void => live.show([...running.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('  |  '));
   const onEvent = (e: RunEvent): void => {
-    if (json) return;
+    if (json) {
+      // stdout carries only the result; a notice (leftover files removed) still belongs on stderr.
+      if (e.type === 'notice') err(e.message);
+      return;
+    }
     switch (e.type) {
       case 'run-started':
         if (multi) multiHeader(spec.job_id, e.total).forEach(out);
