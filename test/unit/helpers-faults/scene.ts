@@ -39,8 +39,11 @@ export interface SceneOptions {
   /** Source file names (under media/) and their kinds. Default one 1 s clip. */
   sources?: [string, MediaKind][];
   spec?: SpecFields;
-  /** Put an earlier proxy at each clip's output path (use with overwrite "replace"), and one unrelated proxy. Default true. */
-  existing?: boolean;
+  /**
+   * Put an earlier proxy at each clip's output path (use with overwrite "replace") and one unrelated
+   * proxy (true, the default); only the unrelated one ("unrelated"); or none (false).
+   */
+  existing?: boolean | 'unrelated';
   /** The output folder, when it is not `<dir>/out` (e.g. a mount point); must exist. */
   out?: string;
 }
@@ -64,10 +67,12 @@ export async function makeScene(t: { after(fn: () => unknown): void }, opts: Sce
   const existing: string[] = [];
   if (opts.existing !== false) {
     const container = String(spec.container);
-    sources.forEach(([name], i) => {
-      const stem = name.replace(/\.[^.]*$/, '');
-      existing.push(sources.length > 1 ? `${stem}_${String(i).padStart(3, '0')}.${container}` : `${stem}_proxy.${container}`);
-    });
+    if (opts.existing !== 'unrelated') {
+      sources.forEach(([name], i) => {
+        const stem = name.replace(/\.[^.]*$/, '');
+        existing.push(sources.length > 1 ? `${stem}_${String(i).padStart(3, '0')}.${container}` : `${stem}_proxy.${container}`);
+      });
+    }
     existing.push('unrelated_proxy.mov');
     for (const e of existing) await fsp.writeFile(path.join(out, e), EARLIER);
   }

@@ -1,0 +1,159 @@
+// Issue #5, faults that strike while a clip is encoding. ffmpeg is the real one, paced with -re by
+// test/fixtures/stand-in-ffmpeg-realtime.sh so that a 20 s clip takes 20 s of wall time and little
+// CPU: the fault lands mid-clip on any machine. After each: a clear result, a report, no temporary
+// or partial file, no existing output changed, every source byte-identical (sha256).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { pidAlive, readPid, runCli, shown, standIn, toolArgs, waitFor, writeSpec, type CliResult } from './helpers-faults/harness';
+import { checkAftermath, EARLIER, makeScene, runResult, type Scene } from './helpers-faults/scene';
+
+const REALTIME = (): string => standIn('stand-in-ffmpeg-realtime.sh');
+
+/** The temporary proxy of the clip in progress, once ffmpeg has written into it. */
+async function tempInProgress(out: string): Promise<string> {
+  return waitFor(
+    'a temporary proxy with data in it',
+    async () => {
+      for (const n of await fsp.readdir(out)) {
+        if (!n.startsWith('.jobspec-tmp-') || n.endsWith('.report.tmp')) continue;
+        try {
+          if ((await fsp.stat(path.join(out, n))).size > 0) return n;
+        } catch {
+          // renamed or removed meanwhile
+        }
+      }
+      return undefined;
+    },
+    30_000,
+  );
+}
+
+interface Started {
+  s: Scene;
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  ffmpegPid: () => Promise<number>;
+}
+
+async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Scene>, extra: string[] = []): Promise<Started> {
+  const s = await scene;
+  const pidFile = path.join(s.dir, 'ffmpeg.pids');
+  let child: ChildProcess | undefined;
+  const done = runCli(['execute', s.specFile, '--json', ...extra, ...toolArgs(REALTIME())], {
+    env: { STANDIN_PIDFILE: pidFile },
+    timeoutMs: 90_000,
+    onSpawn: (c) => (child = c),
+  });
+  t.after(async () => {
+    // Whatever happened, leave no process behind.
+    if (fs.existsSync(pidFile)) for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean)) if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  assert.ok(child, 'the command started');
+  return { s, child, done, ffmpegPid: () => readPid(pidFile) };
+}
+
+describe('faults mid-clip (real ffmpeg, paced)', () => {
+  test('ffmpeg killed with SIGKILL mid-clip: FAILED with the signal, partial file removed, fail-fast', async (t) => {
+    const { s, done, ffmpegPid } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'long'], ['A002.mov', 'clip']] }));
+    await tempInProgress(s.out);
+    const pid = await ffmpegPid();
+    process.kill(pid, 'SIGKILL');
+    const r = await done;
+    const result = runResult(r);
+    assert.equal(r.code, 2, shown(r));
+    assert.equal(result.status, 'FAILED');
+    const [a, b] = result.clips;
+    assert.equal(a.status, 'FAILED');
+    assert.equal(a.signal, 'SIGKILL');
+    assert.equal(a.exit_code, null);
+    assert.match(a.message ?? '', /ffmpeg was killed by SIGKILL on A001\.mov/);
+    assert.ok(a.elapsed_seconds < 15, 'the kill was noticed at once');
+    assert.equal(b.status, 'NOT_RUN');
+    assert.match(b.message ?? '', /an earlier clip failed/);
+    await checkAftermath(s, result, r);
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    test(`the run cancelled with ${sig} mid-clip: exit 3, CANCELLED, ffmpeg stopped, partial file removed`, async (t) => {
+      const { s, child, done, ffmpegPid } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'long'], ['A002.mov', 'clip']] }));
+      await tempInProgress(s.out);
+      const pid = await ffmpegPid();
+      child.kill(sig);
+      const r = await done;
+      const result = runResult(r);
+      assert.equal(r.code, 3, shown(r));
+      assert.equal(result.status, 'CANCELLED');
+      assert.deepEqual(
+        result.clips.map((c) => c.status),
+        ['CANCELLED', 'NOT_RUN'],
+      );
+      assert.match(result.clips[0].message ?? '', /Cancelled while encoding A001\.mov; the partial proxy was removed/);
+      assert.equal(pidAlive(pid), false, 'ffmpeg is gone');
+      await checkAftermath(s, result, r);
+    });
+  }
+
+  test('an output that appears while its clip encodes (overwrite "never") is left untouched', async (t) => {
+    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium']], existing: 'unrelated', spec: { overwrite: 'never' } }));
+    await tempInProgress(s.out);
+    // Someone else's file lands at the output path meanwhile (a second machine on the same share).
+    const theirs = path.join(s.out, 'A001_proxy.mp4');
+    await fsp.writeFile(theirs, EARLIER);
+    s.outBefore.set('A001_proxy.mp4', { kind: 'file', digest: (await import('node:crypto')).createHash('sha256').update(EARLIER).digest('hex'), size: EARLIER.length });
+    const r = await done;
+    const result = runResult(r);
+    assert.equal(r.code, 2, shown(r));
+    assert.equal(result.clips[0].status, 'FAILED');
+    assert.match(result.clips[0].message ?? '', /a file of that name appeared while the clip was encoding; it was left untouched/);
+    await checkAftermath(s, result, r);
+  });
+
+  test('the JobSpec edited during the run: the run keeps the spec it loaded at the start', async (t) => {
+    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    await tempInProgress(s.out);
+    // Another person saves a different JobSpec over it: other sources, folder, codec, names; then a broken one.
+    await writeSpec(s.dir, { sources: ['media/other.mov'], output_directory: 'elsewhere', codec: 'prores_hq', container: 'mov', resolution: 'same', naming_template: 'X', overwrite: 'replace' });
+    await fsp.writeFile(s.specFile, '{ "sources": [ broken');
+    const r = await done;
+    const result = runResult(r);
+    assert.equal(r.code, 0, shown(r));
+    assert.deepEqual(
+      result.clips.map((c) => path.basename(c.output)),
+      ['A001_000.mp4', 'A002_001.mp4'],
+    );
+    assert.ok(result.clips.every((c) => c.status === 'COMPLETED'));
+    assert.equal(fs.existsSync(path.join(s.dir, 'elsewhere')), false);
+    await checkAftermath(s, result, r, { allowAdded: ['A001_000.mp4', 'A002_001.mp4'] });
+  });
+
+  test('the JobSpec deleted during the run: the run finishes as loaded', async (t) => {
+    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    await tempInProgress(s.out);
+    await fsp.rm(s.specFile);
+    const r = await done;
+    const result = runResult(r);
+    assert.equal(r.code, 0, shown(r));
+    assert.equal(result.status, 'COMPLETED');
+    await checkAftermath(s, result, r, { allowAdded: ['A001_000.mp4', 'A002_001.mp4'] });
+  });
+
+  test('a source that disappears during the run (a card pulled): its clip FAILS by name, the finished proxy stays', async (t) => {
+    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    await tempInProgress(s.out);
+    await fsp.rm(s.sources[1]);
+    const r = await done;
+    const result = runResult(r);
+    assert.equal(r.code, 2, shown(r));
+    assert.equal(result.status, 'PARTIAL');
+    const [a, b] = result.clips;
+    assert.equal(a.status, 'COMPLETED');
+    assert.equal(b.status, 'FAILED');
+    assert.match(b.message ?? '', /A002\.mov/);
+    await checkAftermath(s, result, r, { allowAdded: ['A001_000.mp4'], touchedByTest: [s.sources[1]] });
+  });
+});
