@@ -1,5 +1,6 @@
 // Bundles the headless command and the extension with esbuild. Type checking is `tsc --noEmit`.
 import { build } from 'esbuild';
+import { writeValidator } from './gen-validator.mjs';
 
 const production = process.argv.includes('--production');
 const common = {
@@ -14,6 +15,9 @@ const common = {
   // jsonc-parser's UMD build hides its requires from the bundler; its ESM build bundles cleanly.
   mainFields: ['module', 'main'],
 };
+
+// The JobSpec validator is generated from the schema first, so both bundles carry the current one.
+if (writeValidator()) console.log('build: regenerated src/core/jobspec-validator.generated.ts from the schema');
 
 await Promise.all([
   build({

@@ -5,10 +5,10 @@ import { constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as jsonc from 'jsonc-parser';
 import schema from '../../schemas/jobspec.schema.json';
+import { validate as compiledValidator } from './jobspec-validator.generated';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
 import type { AudioPolicy, Codec, Container, JobSpec, Problem } from './types';
 
@@ -25,17 +25,13 @@ export interface ValidateOptions {
   home?: string;
 }
 
-const VSCODE_KEYWORDS = ['markdownDescription', 'enumDescriptions', 'markdownEnumDescriptions', 'defaultSnippets', 'patternErrorMessage', 'errorMessage', 'doNotSuggest', 'deprecationMessage'];
-
-let validator: ValidateFunction | undefined;
+/**
+ * The schema's validator, compiled from schemas/jobspec.schema.json by ajv at build time
+ * (scripts/gen-validator.mjs, run by `npm run build`): compiling it at start-up cost every command
+ * about 40 ms. The ajv options (allErrors, verbose, VS Code's keywords, date-time) live there.
+ */
 function getValidator(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-    ajv.addVocabulary(VSCODE_KEYWORDS);
-    addFormats(ajv, ['date-time']);
-    validator = ajv.compile(schema);
-  }
-  return validator;
+  return compiledValidator as unknown as ValidateFunction;
 }
 
 export const KNOWN_FIELDS = Object.keys(schema.properties);
@@ -132,10 +128,35 @@ const SYNTAX_MESSAGES: Record<number, string> = {
   [jsonc.ParseErrorCode.InvalidCharacter]: 'invalid character in a string (control characters must be escaped)',
 };
 
+/** Deeper than any JobSpec needs (2), far below what overflows the recursive parser (a few thousand). */
+const MAX_NESTING = 100;
+
+/** The offset of the first bracket nested deeper than MAX_NESTING outside strings, or null. */
+function nestedTooDeep(text: string): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 91 || ch === 123) {
+      if (++depth > MAX_NESTING) return i;
+    } else if (ch === 93 || ch === 125) depth--;
+  }
+  return null;
+}
+
 function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.Node; problems: Problem[] } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') {
     return { problems: [{ ...problem('', 'json-empty', `${file} is empty: a JobSpec is a JSON object with sources, output_directory, codec, container, resolution and naming_template.`), offset: 0, length: 0, line: 1, column: 1 }] };
+  }
+  const deep = nestedTooDeep(text);
+  if (deep !== null) {
+    const lc = lineCol(text, deep);
+    return { problems: [{ ...problem('', 'json-too-deep', `${file} nests arrays and objects more than ${MAX_NESTING} levels deep (at line ${lc.line}, column ${lc.column}); a JobSpec is one object of plain values and a list of paths.`), offset: deep, length: 1, ...lc }] };
   }
   const errors: jsonc.ParseError[] = [];
   // A byte order mark is read as a space, so offsets, lines and columns stay those of the file.
