@@ -9,7 +9,10 @@ const common = {
   target: 'node20',
   format: 'cjs',
   sourcemap: production ? false : 'linked',
-  minify: production,
+  // Always minified (the extension bundle must stay small: it loads on activation), but with names
+  // kept so stack traces in logs stay readable; the linked source map gives the lines back.
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
   legalComments: 'none',
   // jsonc-parser's UMD build hides its requires from the bundler; its ESM build bundles cleanly.
