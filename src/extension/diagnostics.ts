@@ -35,16 +35,18 @@ export function toDiagnostic(doc: vscode.TextDocument, text: string, p: Problem,
   return d;
 }
 
-interface Watch {
+/** One watcher per folder (a card of 500 clips is one watcher, not 500); events are matched by path. */
+interface FolderWatch {
   watcher: vscode.FileSystemWatcher;
-  docs: Set<string>;
+  /** Watched path in this folder -> keys of the documents that name it. */
+  paths: Map<string, Set<string>>;
 }
 
 export class JobSpecDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('jobspec');
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Watched file path -> watcher and the documents that name it. */
-  private readonly watches = new Map<string, Watch>();
+  private readonly folders = new Map<string, FolderWatch>();
+  /** Document key -> the paths it names. */
   private readonly watchedBy = new Map<string, Set<string>>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly settled = new vscode.EventEmitter<vscode.Uri>();
@@ -104,31 +106,44 @@ export class JobSpecDiagnostics implements vscode.Disposable {
     const wanted = new Set([...refs.sources, ...(refs.outputDirectory ? [refs.outputDirectory] : [])].map((p) => resolveAgainst(dir, p)));
     const before = this.watchedBy.get(key) ?? new Set<string>();
     for (const p of before) if (!wanted.has(p)) this.unwatch(p, key);
-    for (const p of wanted) {
-      let w = this.watches.get(p);
-      if (!w) {
-        const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(p)), path.basename(p)), false, true, false);
-        const docs = new Set<string>();
-        const refresh = (): void => {
-          for (const d of vscode.workspace.textDocuments) if (docs.has(d.uri.toString())) this.schedule(d, DEBOUNCE_MS);
-        };
-        watcher.onDidCreate(refresh);
-        watcher.onDidDelete(refresh);
-        w = { watcher, docs };
-        this.watches.set(p, w);
-      }
-      w.docs.add(key);
-    }
+    for (const p of wanted) this.watch(p).add(key);
     this.watchedBy.set(key, wanted);
   }
 
+  private watch(p: string): Set<string> {
+    const dir = path.dirname(p);
+    let folder = this.folders.get(dir);
+    if (!folder) {
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '*'), false, true, false);
+      const paths = new Map<string, Set<string>>();
+      const refresh = (uri: vscode.Uri): void => {
+        const docs = paths.get(uri.fsPath);
+        if (!docs) return;
+        for (const d of vscode.workspace.textDocuments) if (docs.has(d.uri.toString())) this.schedule(d, DEBOUNCE_MS);
+      };
+      watcher.onDidCreate(refresh);
+      watcher.onDidDelete(refresh);
+      folder = { watcher, paths };
+      this.folders.set(dir, folder);
+    }
+    let docs = folder.paths.get(p);
+    if (!docs) {
+      docs = new Set<string>();
+      folder.paths.set(p, docs);
+    }
+    return docs;
+  }
+
   private unwatch(p: string, docKey: string): void {
-    const w = this.watches.get(p);
-    if (!w) return;
-    w.docs.delete(docKey);
-    if (w.docs.size === 0) {
-      w.watcher.dispose();
-      this.watches.delete(p);
+    const dir = path.dirname(p);
+    const folder = this.folders.get(dir);
+    const docs = folder?.paths.get(p);
+    if (!folder || !docs) return;
+    docs.delete(docKey);
+    if (docs.size === 0) folder.paths.delete(p);
+    if (folder.paths.size === 0) {
+      folder.watcher.dispose();
+      this.folders.delete(dir);
     }
   }
 
@@ -143,7 +158,7 @@ export class JobSpecDiagnostics implements vscode.Disposable {
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
-    for (const w of this.watches.values()) w.watcher.dispose();
+    for (const f of this.folders.values()) f.watcher.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

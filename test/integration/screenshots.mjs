@@ -4,6 +4,7 @@
 // Usage: node test/integration/screenshots.mjs [outDir]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './build.mjs';
 import { CODE_SERVER_CLI, ensureHostInstalled, launchBrowser, makeSandbox, startServer, workbenchUrl } from './host.mjs';
@@ -22,7 +23,9 @@ function clip(file, seconds, size) {
 async function main() {
   ensureHostInstalled();
   const sandbox = await makeSandbox('jobspec-shots-');
-  const vsix = path.join(sandbox.base, 'jobspec-proxy.vsix');
+  // Outside the sandbox: the Restricted Mode session installs the same package after this one ends.
+  const vsixDir = await fs.mkdtemp(path.join(os.tmpdir(), 'jobspec-vsix-'));
+  const vsix = path.join(vsixDir, 'jobspec-proxy.vsix');
   const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, npm_config_yes: 'true' } });
   if (pack.status !== 0) throw new Error('vsce package failed (run `npm run build` first)');
   execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'inherit' });
@@ -152,6 +155,51 @@ async function main() {
     await server.stop();
     if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
     else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
+  }
+  try {
+    await restrictedMode(vsix);
+  } finally {
+    await fs.rm(vsixDir, { recursive: true, force: true });
+  }
+}
+
+/** 5. Restricted Mode: diagnostics still work, running is refused with the reason and a way out. */
+async function restrictedMode(vsix) {
+  const sandbox = await makeSandbox('jobspec-shots-restricted-');
+  const settingsFile = path.join(sandbox.dirs['user-data'], 'User/settings.json');
+  const settings = JSON.parse(await fs.readFile(settingsFile, 'utf8'));
+  settings['security.workspace.trust.enabled'] = true;
+  settings['security.workspace.trust.startupPrompt'] = 'never';
+  await fs.writeFile(settingsFile, JSON.stringify(settings, null, 2));
+  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
+  const server = await startServer(sandbox);
+  const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
+    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+    await sleep(4000);
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+    await page.keyboard.type('two-clips.jobspec.json', { delay: 10 });
+    await sleep(800);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.codelens-decoration', { timeout: 20_000 });
+    await sleep(1500);
+    await page.keyboard.press('F1');
+    await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+    await page.keyboard.type('JobSpec: Execute JobSpec', { delay: 10 });
+    await sleep(600);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.notifications-toasts .notification-toast', { timeout: 10_000 });
+    await sleep(800);
+    const file = path.join(OUT, 'restricted-mode.png');
+    await page.screenshot({ path: file });
+    console.log(`[shots] ${file}`);
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
   }
 }
 
