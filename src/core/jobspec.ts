@@ -387,7 +387,8 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   const ok = (field: string): boolean => !bad.has(field) && obj[field] !== undefined;
 
   const meaning = await meaningChecks(obj, abs, ok, opts);
-  problems.push(...meaning.problems);
+  // A loop, not push(...list): spreading hundreds of thousands of problems overflows the stack.
+  for (const p of meaning.problems) problems.push(p);
   locate(problems, text, parsed.tree);
   // In file order, as a person reads the file; problems without a place stay first.
   problems.sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1));
