@@ -275,9 +275,12 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
     switch (e.keyword) {
       case 'additionalProperties': {
         const name = String((e.params as { additionalProperty: string }).additionalProperty);
-        const near = KNOWN_FIELDS.filter((k) => k !== '$schema').map((k) => ({ k, d: editDistance(name.toLowerCase(), k) })).sort((a, b) => a.d - b.d)[0];
+        // No field name is longer than 20 characters: a longer key is no typo of one, and the edit
+        // distance of a megabyte-long key took seconds.
+        const near = name.length > 64 ? undefined : KNOWN_FIELDS.filter((k) => k !== '$schema').map((k) => ({ k, d: editDistance(name.toLowerCase(), k) })).sort((a, b) => a.d - b.d)[0];
         const hint = near && near.d <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean "${near.k}"?` : ` Known fields: ${KNOWN_FIELDS.filter((k) => k !== '$schema').join(', ')}.`;
-        push(problem(pointerOf([...pointerSegments(ptr), name]), 'unknown-field', `Unknown field "${name}": remove it or fix its spelling.${hint}`));
+        const shownName = name.length > 60 ? `${name.slice(0, 60)}…` : name;
+        push(problem(pointerOf([...pointerSegments(ptr), name]), 'unknown-field', `Unknown field "${shownName}": remove it or fix its spelling.${hint}`));
         break;
       }
       case 'required': {
