@@ -445,6 +445,8 @@ async function realPaths(sources: string[], lstats: (import('node:fs').Stats | n
   );
 }
 
+const MAX_NAMING_ERRORS = 20;
+
 async function meaningChecks(
   obj: Record<string, unknown>,
   file: string,
@@ -526,7 +528,11 @@ async function meaningChecks(
   if (ok('naming_template')) {
     const template = obj.naming_template as string;
     const { parts, errors } = parseTemplate(template);
-    for (const e of errors) problems.push(problem('/naming_template', e.code, e.message));
+    // The first few are enough to act on; a template of a million braces made a million problems.
+    for (const e of errors.slice(0, MAX_NAMING_ERRORS)) problems.push(problem('/naming_template', e.code, e.message));
+    if (errors.length > MAX_NAMING_ERRORS) {
+      problems.push(problem('/naming_template', errors[MAX_NAMING_ERRORS].code, `naming_template has ${errors.length - MAX_NAMING_ERRORS} more problems like these; fix the ones above first.`));
+    }
     if (errors.length === 0 && written.length > 1 && !usesToken(parts, 'index') && !usesToken(parts, 'source_name')) {
       problems.push(problem('/naming_template', 'naming-not-unique', `naming_template "${template}" gives every clip the same name: a job with ${written.length} sources must use {index} or {source_name}.`));
     } else if (errors.length === 0 && codec && container && ok('resolution') && sources.length > 0) {

@@ -18,10 +18,14 @@ export function parseTemplate(template: string): { parts: TemplatePart[]; errors
   const errors: TemplateError[] = [];
   let text = '';
   let i = 0;
+  // The next "}" after i, found once and reused: searching afresh at every "{" made a template of
+  // many unclosed braces quadratic (a megabyte of "{" took seconds). -1 once there is none left.
+  let closeAt = -2;
   while (i < template.length) {
     const ch = template[i];
     if (ch === '{') {
-      const close = template.indexOf('}', i + 1);
+      if (closeAt !== -1 && closeAt <= i) closeAt = template.indexOf('}', i + 1);
+      const close = closeAt;
       const nextOpen = template.indexOf('{', i + 1);
       if (close === -1 || (nextOpen !== -1 && nextOpen < close)) {
         const frag = template.slice(i, nextOpen === -1 ? undefined : nextOpen);
