@@ -69,18 +69,22 @@ export class Commands {
     return pick?.uri;
   }
 
-  /** The run a command is about: the given one, the file's, or the newest that fits. */
+  /**
+   * The run a command is about: the one given (tree node, run key); for a file, its newest run
+   * that fits; from the palette, the active editor's newest, else any, asking when several fit.
+   */
   private async pickRun(t: Target, fits: (r: RunState) => boolean, none: string): Promise<RunState | undefined> {
     if (isNode(t)) return t.run;
     if (typeof t === 'string') return this.store.get(t);
     const runs = this.store.all().filter(fits);
     const file = t instanceof vscode.Uri ? t.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
     const ofFile = runs.filter((r) => r.jobspecFile === file);
-    const candidates = t instanceof vscode.Uri ? ofFile : ofFile.length > 0 ? ofFile : runs;
-    if (candidates.length <= 1 || t instanceof vscode.Uri) {
-      if (!candidates[0]) notify('info', none);
-      return candidates[0];
+    const candidates = t instanceof vscode.Uri ? ofFile.slice(0, 1) : ofFile.length > 0 ? ofFile.slice(0, 1) : runs;
+    if (candidates.length === 0) {
+      notify('info', none);
+      return undefined;
     }
+    if (candidates.length === 1) return candidates[0];
     const pick = await vscode.window.showQuickPick(
       candidates.map((run) => ({ label: run.name, description: `${run.jobId} · ${run.phase === 'running' ? 'RUNNING' : run.status ?? ''}`, run })),
       { placeHolder: 'Choose a run' },

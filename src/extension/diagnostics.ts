@@ -49,14 +49,10 @@ export class JobSpecDiagnostics implements vscode.Disposable {
   /** Document key -> the paths it names. */
   private readonly watchedBy = new Map<string, Set<string>>();
   private readonly disposables: vscode.Disposable[] = [];
-  private readonly settled = new vscode.EventEmitter<vscode.Uri>();
-  /** Fires after a document's diagnostics were replaced (tests wait on it). */
-  readonly onDidValidate = this.settled.event;
 
   constructor() {
     this.disposables.push(
       this.collection,
-      this.settled,
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length > 0 && readSettings(e.document.uri).validateOnType) this.schedule(e.document, DEBOUNCE_MS);
@@ -94,7 +90,6 @@ export class JobSpecDiagnostics implements vscode.Disposable {
       result.problems.filter(isMeaningProblem).map((p) => toDiagnostic(doc, text, p, tree)),
     );
     this.watchReferences(doc, text);
-    this.settled.fire(doc.uri);
     return result;
   }
 

@@ -62,8 +62,8 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     new RunStatusBar(store),
     vscode.languages.registerCodeLensProvider(JOBSPEC_SELECTOR, codeLens),
     ...commands.register(),
-    store.onDidChangePhase(() => updateContextKeys(store)),
-    store.onDidChange(() => {
+    store.onDidChangePhase(() => {
+      updateContextKeys(store);
       const active = store.active().length;
       view.badge = active > 0 ? { value: active, tooltip: `${active} JobSpec run${active === 1 ? '' : 's'} in progress` } : undefined;
     }),
@@ -76,18 +76,8 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
   return {
     runs: () => store.all(),
     tree: () => snapshot(tree),
-    treeNodes: () => tree.getChildren(),
     logLines: () => log.lines(),
     treeRefreshCount: () => tree.refreshCount,
-    nextValidation: (uri) =>
-      new Promise<void>((resolve) => {
-        const sub = diagnostics.onDidValidate((u) => {
-          if (u.toString() === uri.toString()) {
-            sub.dispose();
-            resolve();
-          }
-        });
-      }),
   };
 }
 

@@ -125,7 +125,6 @@ export class Runner {
       if (!partial) return undefined;
       const controller = new AbortController();
       run = this.store.begin({ jobspecFile: file, jobId: spec.job_id, ffmpegPath: tools.ffmpeg, controller, ...(partial.only ? { only: partial.only } : {}) });
-      this.store.release(file);
       const started = run;
       this.log.write(...multiHeader(spec.job_id, partial.only?.length ?? spec.sources.length).filter((l) => l !== '').map((text) => ({ level: 'info' as const, text })));
       this.log.info(`JobSpec: ${file}${partial.only ? ` (re-run of clips ${partial.only.map((i) => i + 1).join(', ')})` : ''}`);

@@ -1,8 +1,6 @@
 // What activate() returns: a small read-only window onto the extension's state for the
 // integration tests (tree items as VS Code receives them, the log's lines), nothing to drive it.
-import type * as vscode from 'vscode';
 import type { RunState } from './runs';
-import type { RunsNode } from './tree';
 
 export interface TreeItemSnapshot {
   label: string;
@@ -21,9 +19,6 @@ export interface JobSpecApi {
   tree(): TreeItemSnapshot[];
   /** Lines printed to the `JobSpec` output channel, without timestamps. */
   logLines(): string[];
-  /** Resolves after the next diagnostics update of the document. */
-  nextValidation(uri: vscode.Uri): Promise<void>;
   /** How many times the Runs view was refreshed (the throttle's proof). */
   treeRefreshCount(): number;
-  treeNodes(): RunsNode[];
 }
