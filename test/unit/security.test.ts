@@ -1,0 +1,336 @@
+// Issue #5, security: no output path leaves output_directory (symlinks included: see the decisions
+// below), ffmpeg never reads a source as a protocol or an option, no shell is ever used, and
+// nothing from the JobSpec reaches ffmpeg (or ffprobe) except as a single argument.
+//
+// Symlink decisions, as the code behaves and these tests pin down:
+// - output_directory that is a symlink is followed: pointing it somewhere is the user's choice.
+//   Validation compares outputs with sources through the link's real path, so a linked output
+//   folder cannot hide an output that is a source (corpus case 093).
+// - an existing output *file* that is a symlink (or a hard link) is never written through: ffmpeg
+//   writes a new temporary file, and the finished proxy is renamed over the link itself. With
+//   "replace" the link is replaced by the proxy and its target (even a source) is untouched; with
+//   "never" the clip fails and with "skip" it is skipped, the link left as it is. A dangling link
+//   never creates its target.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import type { JobSpec } from '../../src/core/types';
+import { validateJobSpecText } from '../../src/core/jobspec';
+import {
+  baseSpec,
+  core,
+  placeMedia,
+  REAL_FFPROBE,
+  ROOT,
+  runCli,
+  sha256,
+  shown,
+  standIn,
+  tempDir,
+  toolArgs,
+  writeSpec,
+} from './helpers-faults/harness';
+import { runResult } from './helpers-faults/scene';
+
+function durationOf(file: string): number {
+  return Number(execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], { encoding: 'utf8' }).trim());
+}
+
+/** The argument vectors the recording stand-ins saw, one array per call. */
+async function recordedCalls(log: string): Promise<string[][]> {
+  const parts = (await fsp.readFile(log, 'utf8')).split('\0');
+  const calls: string[][] = [];
+  let cur: string[] = [];
+  for (const p of parts) {
+    if (p === '--END--') {
+      calls.push(cur);
+      cur = [];
+    } else cur.push(p);
+  }
+  return calls;
+}
+
+describe('security: arguments', () => {
+  test('hostile source names reach ffmpeg and ffprobe as one file: argument each, exactly as the result records', async (t) => {
+    const dir = await tempDir(t);
+    const names = ['-y', '-i x.mov', 'concat:a|b', 'pipe:1', 'http:x.mov', '$(touch PWNED).mov', "a'b\"c.mov", 'new\nline.mov', ' lead.mov', '-filter_complex.mov', '%d.mov', 'file:..mov'];
+    for (const [i, n] of names.entries()) await placeMedia(path.join(dir, 'media', n), i % 2 ? 'clip-b' : 'clip-no-audio');
+    await fsp.mkdir(path.join(dir, 'out'));
+    const spec = await writeSpec(dir, baseSpec({ sources: names.map((n) => `media/${n}`), naming_template: '{source_name}_{index}' }));
+    const log = path.join(dir, 'argv.log');
+    const r = await runCli(['execute', spec, '--json', '--ffmpeg', standIn('stand-in-ffmpeg-record-argv.sh'), '--ffprobe', standIn('stand-in-ffprobe-record-argv.sh')], {
+      cwd: dir,
+      env: { STANDIN_ARGV_LOG: log },
+      timeoutMs: 120_000,
+    });
+    const result = runResult(r);
+    assert.equal(r.code, 0, shown(r));
+    const calls = await recordedCalls(log);
+    const encodes = calls.filter((c) => c.includes('-i'));
+    assert.equal(encodes.length, names.length, 'one ffmpeg run per clip');
+    const abs = names.map((n) => path.join(dir, 'media', n));
+    for (const [i, clip] of result.clips.entries()) {
+      const argv = encodes[i];
+      // What ffmpeg received is exactly what the result (and report) records, element by element.
+      assert.deepEqual(argv, clip.ffmpeg_args);
+      // The source: once, right after -i, as file:<absolute path>.
+      assert.equal(argv[argv.indexOf('-i') + 1], `file:${abs[i]}`);
+      assert.equal(argv.filter((a) => a === `file:${abs[i]}`).length, 1);
+      // The target: last, a temporary file directly in the output folder, and -n: ffmpeg overwrites nothing.
+      const target = argv[argv.length - 1];
+      assert.match(target, new RegExp(`^file:${path.join(dir, 'out').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.jobspec-tmp-[0-9a-f]{8}-\\d+-[0-9a-f]+\\.mp4$`));
+      assert.ok(argv.includes('-n'));
+      assert.ok(argv.includes('-nostdin'));
+      // Nothing else carries any source name (pipe:1 is the runner's own -progress target).
+      const distinctive = names.filter((x) => x.length > 4 && x !== 'pipe:1');
+      for (const a of argv) if (a !== `file:${abs[i]}` && a !== target) for (const n of distinctive) assert.ok(!a.includes(n), `${JSON.stringify(a)} carries ${JSON.stringify(n)}`);
+    }
+    // ffprobe: every path it was given is a single file: argument.
+    const probes = calls.filter((c) => !c.includes('-i') && !c.includes('-encoders') && !c.includes('-version'));
+    assert.ok(probes.length >= names.length);
+    for (const p of probes) {
+      const files = p.filter((a) => a.startsWith('file:'));
+      assert.equal(files.length, 1, JSON.stringify(p));
+      assert.equal(p[p.length - 1], files[0]);
+      assert.ok(abs.some((s) => files[0] === `file:${s}`) || /\/out\/\.jobspec-tmp-/.test(files[0]), files[0]);
+    }
+    for (const p of ['PWNED', 'media/PWNED', 'out/PWNED']) assert.equal(fs.existsSync(path.join(dir, p)), false, `${p} exists: a shell ran`);
+  });
+
+  test('names that are ffmpeg protocols are read as the local file of that name, never as the protocol', async (t) => {
+    const dir = await tempDir(t);
+    // Decoys: if "concat:a.mov|b.mov" or "file:b.mov" were read as protocols, ffmpeg would read these 4 s clips.
+    for (const d of ['', 'media/']) {
+      await placeMedia(path.join(dir, `${d}a.mov`), 'medium');
+      await placeMedia(path.join(dir, `${d}b.mov`), 'medium');
+    }
+    const names = ['concat:a.mov|b.mov', 'file:b.mov', 'subfile,,start,0,end,0,,:b.mov', 'async:b.mov', 'cache:b.mov'];
+    for (const n of names) await placeMedia(path.join(dir, 'media', n), 'clip');
+    await fsp.mkdir(path.join(dir, 'out'));
+    const spec = await writeSpec(dir, baseSpec({ sources: names.map((n) => `media/${n}`), naming_template: 'p{index}' }));
+    const r = await runCli(['execute', spec, '--json', ...toolArgs()], { cwd: dir, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, shown(r));
+    for (const [i, n] of names.entries()) {
+      const d = durationOf(path.join(dir, 'out', `p00${i}.mp4`));
+      assert.ok(Math.abs(d - 1) < 0.2, `${n}: proxy lasts ${d}s; the 1 s file of that name was not what ffmpeg read`);
+    }
+  });
+
+  test('no shell anywhere: no shell option, no child_process exec, every process started with an argument array', async () => {
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.generated.ts')) files.push(p);
+      }
+    };
+    walk(path.join(ROOT, 'src'));
+    assert.ok(files.length > 10);
+    for (const f of files) {
+      const code = fs
+        .readFileSync(f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
+      const rel = path.relative(ROOT, f);
+      assert.doesNotMatch(code, /\bshell\s*:/, `${rel} passes a shell option`);
+      assert.doesNotMatch(code, /['"](node:)?child_process['"]/, `${rel} uses child_process directly (execa with an argument array is the rule)`);
+      assert.doesNotMatch(code, /execaCommand|execaNode|\$`|\$\(\{/, `${rel} uses a command-string form of execa`);
+      assert.doesNotMatch(code, /createTask|ShellExecution|sendText\(/, `${rel} runs something through a terminal or task shell`);
+      for (const m of code.matchAll(/\bexeca\(([^,]+),\s*([^,)]+)/g)) {
+        assert.doesNotMatch(m[2].trim(), /^['"`]/, `${rel}: execa(${m[1]}, ${m[2]}) takes its arguments as a string`);
+      }
+    }
+  });
+});
+
+describe('security: outputs stay in output_directory', () => {
+  test('property: for any template and source name, every output of a valid spec is directly inside output_directory', { timeout: 120_000 }, async (t) => {
+    const dir = await tempDir(t);
+    let valid = 0;
+    const piece = fc.constantFrom('{source_name}', '{source_ext}', '{index}', '{job_id}', '{codec}', '{resolution}', '{date}', '{time}', '.', '..', '/', '\\', '_', '-', ' ', 'x', '~', '%2e', '\u2215', '\uff0f', '\u0000', ':', '|');
+    const namePiece = fc.constantFrom('.', '..', 'a', ' ', '-', '\\', ':', 'mov', '.mov', '..mov', '~', 'é', '\n', '%2f', '\u2215');
+    const outDir = fc.constantFrom('out', './out', 'out/', 'a/../out', 'out/./', '~/out', '/tmp/x/../out', 'out//sub');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(piece, { minLength: 1, maxLength: 8 }).map((a) => a.join('')),
+        fc.array(fc.array(namePiece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')), { minLength: 1, maxLength: 3 }),
+        outDir,
+        fc.constantFrom('mov', 'MOV', '.mov'),
+        async (template, names, out, container) => {
+          const text = JSON.stringify({ sources: names.map((n) => `media/${n}`), output_directory: out, codec: 'prores_proxy', container, resolution: 'half', naming_template: template });
+          const r = await validateJobSpecText(text, path.join(dir, 'p.jobspec.json'), { checkFilesystem: false, home: path.join(dir, 'home') });
+          if (!r.ok) {
+            assert.ok(r.problems.some((p) => p.severity === 'error'));
+            return;
+          }
+          valid++;
+          const spec: JobSpec = r.spec;
+          for (const c of core().planOutputs(spec, new Date())) {
+            assert.equal(path.dirname(c.output), spec.output_directory, `${JSON.stringify(template)} → ${c.output}`);
+            assert.ok(c.output.startsWith(spec.output_directory + path.sep));
+            assert.ok(!['', '.', '..'].includes(path.basename(c.output)));
+            assert.ok(!spec.sources.includes(c.output));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    assert.ok(valid > 100, `only ${valid} of 1000 generated JobSpecs were valid`);
+    t.diagnostic(`${valid} valid JobSpecs checked`);
+  });
+
+  test('property: the source path, the timecode and the target each reach ffmpeg as one argument, and change no other', { timeout: 120_000 }, async (t) => {
+    const { buildFfmpegArgs } = core().ffmpeg;
+    let compared = 0;
+    const PAIRS: [JobSpec['codec'], JobSpec['container']][] = [
+      ['prores_proxy', 'mov'], ['prores_4444', 'mov'], ['dnxhr_lb', 'mxf'], ['dnxhr_hq', 'mov'], ['dnxhd', 'mxf'], ['h264', 'mp4'], ['h264', 'mkv'],
+      ['h265', 'mov'], ['vp9', 'webm'], ['av1', 'mkv'],
+    ];
+    const hostile = fc.array(fc.constantFrom('-', '-i', ' ', ';', '|', '$(x)', '`', "'", '"', '\n', 'concat:', 'pipe:', 'http://', ',', '=', ':', '[', ']', 'é', 'x'), { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
+    await fc.assert(
+      fc.property(
+        fc.constantFrom(...PAIRS),
+        fc.constantFrom('same', 'half', 'quarter', '1280x720', '1920x1080', '7x5'),
+        fc.option(fc.constantFrom(23.976, 25, 29.97, 50, 1000, 0.5), { nil: undefined }),
+        fc.constantFrom('auto', 'copy', 'aac', 'pcm', 'none') as fc.Arbitrary<JobSpec['audio']>,
+        hostile,
+        hostile,
+        fc.option(hostile, { nil: null }),
+        fc.nat({ max: 4 }),
+        ([codec, container], resolution, fps, audio, srcName, outName, timecode, threads) => {
+          const spec = (source: string): JobSpec => ({
+            jobspec_version: '1', job_id: 'j', job_id_generated: false, sources: [source], sources_as_written: [source], output_directory: '/o',
+            codec, container, resolution, naming_template: '{source_name}', fps_mode: fps ? 'explicit' : 'same-as-source', ...(fps ? { fps_explicit: fps } : {}),
+            audio, max_concurrent_jobs: 1, overwrite: 'never', prores_encoder: 'prores_ks',
+          });
+          const info = (tc: string | null) => ({ width: 1920, height: 1080, frameRate: '25/1', fps: 25, pixFmt: 'yuv422p10le', hasAlpha: false, durationSeconds: 1, audioCodecs: ['pcm_s24le'], audioSampleRates: [48000], timecode: tc });
+          const source = `/media/${srcName}`;
+          const target = `/o/${outName}`;
+          const built = buildFfmpegArgs(spec(source), source, info(timecode), target, { threads, encoders: new Set(['libsvtav1']) });
+          const plain = buildFfmpegArgs(spec('/media/plain.mov'), '/media/plain.mov', info(timecode === null ? null : 'TC'), '/o/t.mov', { threads, encoders: new Set(['libsvtav1']) });
+          if ('error' in built || 'error' in plain) {
+            assert.deepEqual('error' in built, 'error' in plain);
+            return;
+          }
+          compared++;
+          const a = built.args;
+          const b = plain.args;
+          assert.equal(a.length, b.length, 'a name never adds or removes arguments');
+          const srcAt = a.indexOf('-i') + 1;
+          assert.equal(a[srcAt], `file:${source}`);
+          assert.equal(a[a.length - 1], `file:${target}`);
+          const tcAt = timecode === null ? -1 : a.indexOf('-timecode') + 1;
+          if (timecode !== null && container !== 'webm') assert.equal(a[tcAt], timecode);
+          for (let i = 0; i < a.length; i++) {
+            if (i === srcAt || i === a.length - 1 || i === tcAt) continue;
+            assert.equal(a[i], b[i], `argument ${i} changed with the names: ${JSON.stringify(a[i])}`);
+          }
+          const vf = a[a.indexOf('-vf') + 1];
+          assert.match(vf, /^scale=\d+:\d+:flags=bicubic(,fps=\d+\/\d+)?,format=[a-z0-9]+$/);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    assert.ok(compared > 500, `only ${compared} of 1000 argument lists compared`);
+    t.diagnostic(`${compared} argument lists compared`);
+  });
+});
+
+describe('security: symlinks', () => {
+  async function linkScene(t: { after(fn: () => unknown): void }, overwrite: string, link: (dir: string) => Promise<void>) {
+    const dir = await tempDir(t);
+    const source = await placeMedia(path.join(dir, 'media', 'A001.mov'), 'clip');
+    await fsp.mkdir(path.join(dir, 'out'));
+    await fsp.mkdir(path.join(dir, 'outside'));
+    await link(dir);
+    const hash = await sha256(source);
+    const spec = await writeSpec(dir, baseSpec({ sources: ['media/A001.mov'], naming_template: '{source_name}_proxy', overwrite }));
+    const r = await runCli(['execute', spec, '--json', ...toolArgs()], { timeoutMs: 60_000 });
+    const output = path.join(dir, 'out', 'A001_proxy.mp4');
+    return { dir, source, hash, r, result: runResult(r), output };
+  }
+
+  const toSource = (dir: string): Promise<void> => fsp.symlink(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4'));
+
+  test('an output_directory that is a symlink is followed (the user pointed it there)', async (t) => {
+    const dir = await tempDir(t);
+    await placeMedia(path.join(dir, 'media', 'A001.mov'), 'clip');
+    await fsp.mkdir(path.join(dir, 'real-out'));
+    await fsp.symlink('real-out', path.join(dir, 'out'));
+    const spec = await writeSpec(dir, baseSpec({ sources: ['media/A001.mov'] }));
+    const r = await runCli(['execute', spec, '--json', ...toolArgs()], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, shown(r));
+    const names = (await fsp.readdir(path.join(dir, 'real-out'))).sort();
+    assert.equal(names.length, 2);
+    assert.equal(names[0], 'A001_proxy.mp4');
+    assert.match(names[1], /\.report\.json$/);
+    assert.ok((await fsp.lstat(path.join(dir, 'out'))).isSymbolicLink(), 'the link itself is left as it was');
+  });
+
+  test('an existing output that is a symlink to a source, overwrite "replace": the link is replaced, the source is byte-identical', async (t) => {
+    const s = await linkScene(t, 'replace', toSource);
+    assert.equal(s.r.code, 0, shown(s.r));
+    assert.equal(s.result.clips[0].status, 'COMPLETED');
+    assert.equal(await sha256(s.source), s.hash, 'the source changed: the proxy was written through the link');
+    const st = await fsp.lstat(s.output);
+    assert.ok(st.isFile() && !st.isSymbolicLink(), 'the output is now the proxy itself');
+    assert.ok(Math.abs(durationOf(s.output) - 1) < 0.2);
+  });
+
+  test('an existing output that is a symlink to a source, overwrite "never": FAILED, link and source untouched', async (t) => {
+    const s = await linkScene(t, 'never', toSource);
+    assert.equal(s.r.code, 2, shown(s.r));
+    assert.match(s.result.clips[0].message ?? '', /Output already exists: .*overwrite is "never", so it was not touched/);
+    assert.equal(await fsp.readlink(s.output), s.source);
+    assert.equal(await sha256(s.source), s.hash);
+  });
+
+  test('an existing output that is a symlink to a source, overwrite "skip": SKIPPED, link and source untouched', async (t) => {
+    const s = await linkScene(t, 'skip', toSource);
+    assert.equal(s.r.code, 0, shown(s.r));
+    assert.equal(s.result.clips[0].status, 'SKIPPED');
+    assert.equal(await fsp.readlink(s.output), s.source);
+    assert.equal(await sha256(s.source), s.hash);
+  });
+
+  for (const overwrite of ['replace', 'never', 'skip']) {
+    test(`a dangling output symlink pointing outside output_directory never creates its target (overwrite "${overwrite}")`, async (t) => {
+      const s = await linkScene(t, overwrite, (dir) => fsp.symlink(path.join(dir, 'outside', 'evil.mp4'), path.join(dir, 'out', 'A001_proxy.mp4')));
+      assert.equal(fs.existsSync(path.join(s.dir, 'outside', 'evil.mp4')), false, 'the link was written through');
+      assert.deepEqual(await fsp.readdir(path.join(s.dir, 'outside')), []);
+      if (overwrite === 'replace') {
+        assert.equal(s.r.code, 0, shown(s.r));
+        assert.ok(!(await fsp.lstat(s.output)).isSymbolicLink());
+      } else {
+        assert.equal(s.result.clips[0].status, overwrite === 'never' ? 'FAILED' : 'SKIPPED');
+        assert.equal(await fsp.readlink(s.output), path.join(s.dir, 'outside', 'evil.mp4'));
+      }
+    });
+  }
+
+  test('an existing output that is a hard link to a source, overwrite "replace": the source keeps its bytes', async (t) => {
+    const s = await linkScene(t, 'replace', (dir) => fsp.link(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4')));
+    assert.equal(s.r.code, 0, shown(s.r));
+    assert.equal(await sha256(s.source), s.hash);
+    assert.equal((await fsp.stat(s.source)).nlink, 1, 'the output is a new file, no longer the source inode');
+  });
+
+  test('a source that is a symlink is read through (the clip), and its proxy is named after the link', async (t) => {
+    const dir = await tempDir(t);
+    await placeMedia(path.join(dir, 'card', 'CLIP0001.MOV'), 'clip');
+    await fsp.mkdir(path.join(dir, 'media'));
+    await fsp.symlink('../card/CLIP0001.MOV', path.join(dir, 'media', 'A001.mov'));
+    await fsp.mkdir(path.join(dir, 'out'));
+    const hash = await sha256(path.join(dir, 'card', 'CLIP0001.MOV'));
+    const spec = await writeSpec(dir, baseSpec({ sources: ['media/A001.mov'] }));
+    const r = await runCli(['execute', spec, ...toolArgs()], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, shown(r));
+    assert.ok(fs.existsSync(path.join(dir, 'out', 'A001_proxy.mp4')));
+    assert.equal(await sha256(path.join(dir, 'card', 'CLIP0001.MOV')), hash);
+  });
+});
