@@ -99,6 +99,8 @@ async function main() {
     // A wider side bar, so the Runs view's descriptions are not cut short.
     await palette('JobSpec: Focus on Runs View');
     for (let i = 0; i < 3; i++) await palette('View: Increase Current View Size');
+    await sleep(800);
+    await shot('runs-empty'); // the welcome text before any run
     await palette('View: Show Explorer');
 
     // 1. CodeLens and the editor title's run button on a JobSpec.
