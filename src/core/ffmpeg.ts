@@ -274,11 +274,10 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
     case 'prores_4444': {
       const is4444 = spec.codec === 'prores_4444';
       pixFmt = is4444 ? (info.hasAlpha ? 'yuva444p10le' : 'yuv444p10le') : 'yuv422p10le';
-      v.push('-profile:v', String(PRORES_PROFILE[spec.codec]));
-      if (encoder === 'prores_ks') {
-        v.push('-vendor', 'apl0');
-        if (is4444 && info.hasAlpha) v.push('-alpha_bits', '16');
-      }
+      // Both encoders take -vendor (prores_aw would otherwise write "fmpg"), so a proxy looks the
+      // same to tools that check it whichever encoder made it; only prores_ks has -alpha_bits.
+      v.push('-profile:v', String(PRORES_PROFILE[spec.codec]), '-vendor', 'apl0');
+      if (encoder === 'prores_ks' && is4444 && info.hasAlpha) v.push('-alpha_bits', '16');
       break;
     }
     case 'dnxhr_lb':
