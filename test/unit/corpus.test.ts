@@ -9,7 +9,7 @@ import { tempDir } from './helpers-faults/harness';
 
 const cases = loadCases();
 
-describe('bad-input corpus (test/corpus/cases)', () => {
+describe('bad-input corpus (test/corpus/cases)', { concurrency: 2 }, () => {
   test('the corpus has a case for every bad input the issue names', () => {
     assert.ok(cases.length >= 60, `only ${cases.length} cases`);
   });

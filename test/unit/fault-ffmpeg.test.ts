@@ -27,7 +27,8 @@ import {
 } from './helpers-faults/harness';
 import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
 
-describe('ffmpeg faults (stand-ins)', () => {
+// The tests mostly wait (on stand-ins that sleep), so three at a time cost little CPU.
+describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   test('ffmpeg hangs without output: the stall timeout the user set stops it, the clip FAILS, the process is gone', async (t) => {
     const s = await makeScene(t, { sources: [['A001.mov', 'clip'], ['A002.mov', 'clip-b']] });
     const pidFile = path.join(s.dir, 'pids');

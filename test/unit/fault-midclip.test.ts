@@ -57,7 +57,8 @@ async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Sc
   return { s, child, done, ffmpegPid: () => readPid(pidFile) };
 }
 
-describe('faults mid-clip (real ffmpeg, paced)', () => {
+// Paced ffmpeg mostly waits, so three at a time cost little CPU.
+describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   test('ffmpeg killed with SIGKILL mid-clip: FAILED with the signal, partial file removed, fail-fast', async (t) => {
     const { s, done, ffmpegPid } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'long'], ['A002.mov', 'clip']] }));
     await tempInProgress(s.out);
