@@ -10,7 +10,7 @@ import { mountSkipReason, mountTmpfs, runCli, shown, snapshot, tempDir, toolArgs
 import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
 
 const skip = mountSkipReason();
-if (skip) console.log(`# disk-full tests skipped: ${skip}`);
+if (skip) console.log(`disk-full tests skipped: ${skip}`);
 
 /** Fill the file system of `dir` to the last byte. */
 async function fill(dir: string): Promise<void> {

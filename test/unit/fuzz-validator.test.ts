@@ -16,7 +16,7 @@ import { core, tempDir } from './helpers-faults/harness';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const PER_CALL_MS = 5000;
-console.log(`# fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} runs per property`);
+console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} runs per property`);
 
 const FIELDS = [
   '$schema', 'jobspec_version', 'job_id', 'sources', 'output_directory', 'codec', 'container', 'resolution', 'naming_template',
@@ -255,6 +255,6 @@ describe('validator fuzzing (fast-check)', () => {
   test('the fuzz reached both outcomes', () => {
     assert.ok(validCount > 0, 'no mutation stayed valid: the fuzz only tests rejection');
     assert.ok(invalidCount > 0);
-    console.log(`# ${validCount} valid and ${invalidCount} invalid outcomes checked`);
+    console.log(`${validCount} valid and ${invalidCount} invalid outcomes checked`);
   });
 });

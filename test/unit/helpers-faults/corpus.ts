@@ -39,6 +39,11 @@ export interface CorpusCase {
     symlinks?: Record<string, string>;
     /** Folder → tmpfs mount options (root only; otherwise the case is skipped with the reason). */
     mounts?: Record<string, string>;
+    /**
+     * Folders that must not be writable: a read-only tmpfs as root (chmod does not stop root), a
+     * folder without write permission otherwise; skipped (with the reason) when neither works.
+     */
+    readonly?: string[];
     /** Many sources at once: `path` holds `%d` (the number); each is created as `create` unless "none". */
     generate_sources?: { count: number; path: string; create: string }[];
   };
@@ -123,7 +128,7 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
   if (setup.mounts && Object.keys(setup.mounts).length) {
     const why = mountSkipReason();
     if (why) {
-      console.log(`# skipped: ${why}`);
+      console.log(`skipped: ${why}`);
       t.skip(why);
       return;
     }
@@ -134,6 +139,22 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
     await fsp.symlink(target, path.join(dir, rel));
   }
   for (const [rel, options] of Object.entries(setup.mounts ?? {})) await mountTmpfs(t, path.join(dir, rel), options);
+  for (const rel of setup.readonly ?? []) {
+    const abs = path.join(dir, rel);
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      await fsp.mkdir(abs, { recursive: true });
+      await fsp.chmod(abs, 0o555);
+      t.after(() => fsp.chmod(abs, 0o755).catch(() => undefined));
+      continue;
+    }
+    const why = mountSkipReason();
+    if (why) {
+      console.log(`skipped: ${why}`);
+      t.skip(why);
+      return;
+    }
+    await mountTmpfs(t, abs, 'ro,size=1m');
+  }
 
   let spec = c.jobspec !== undefined ? subDeep(c.jobspec, dir) : undefined;
   for (const g of setup.generate_sources ?? []) {

@@ -268,11 +268,18 @@ export function ensureCli(): string {
   const lock = path.join(ROOT, 'dist', '.unit-build.lock');
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + 120_000;
+  let locked = true;
   for (;;) {
     try {
       fs.mkdirSync(lock);
       break;
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // A read-only checkout: nobody can bundle here, so use dist/ as it is if it is current.
+        if (!bundleFresh()) throw new Error(`dist/cli.js is missing or older than src/, and ${lock} cannot be created (${(err as Error).message}): run npm run build`);
+        locked = false;
+        break;
+      }
       try {
         if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmSync(lock, { recursive: true, force: true });
       } catch {
@@ -290,7 +297,7 @@ export function ensureCli(): string {
     fs.copyFileSync(CLI, copy);
     privateCli = copy;
   } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
+    if (locked) fs.rmSync(lock, { recursive: true, force: true });
   }
   return privateCli;
 }
