@@ -2,6 +2,7 @@
 // folder, running the headless command on it and checking the outcome. test/corpus/README.md
 // describes the format.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -95,6 +96,9 @@ async function put(root: string, rel: string, what: string): Promise<void> {
   const abs = path.join(root, rel);
   if (what === 'dir') {
     await fsp.mkdir(abs, { recursive: true });
+  } else if (what === 'fifo') {
+    await fsp.mkdir(path.dirname(abs), { recursive: true });
+    execFileSync('mkfifo', [abs]);
   } else if (what.startsWith('text:')) {
     await fsp.mkdir(path.dirname(abs), { recursive: true });
     await fsp.writeFile(abs, what.slice(5));
