@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -105,7 +106,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
     // Someone else's file lands at the output path meanwhile (a second machine on the same share).
     const theirs = path.join(s.out, 'A001_proxy.mp4');
     await fsp.writeFile(theirs, EARLIER);
-    s.outBefore.set('A001_proxy.mp4', { kind: 'file', digest: (await import('node:crypto')).createHash('sha256').update(EARLIER).digest('hex'), size: EARLIER.length });
+    s.outBefore.set('A001_proxy.mp4', { kind: 'file', digest: createHash('sha256').update(EARLIER).digest('hex'), size: EARLIER.length });
     const r = await done;
     const result = runResult(r);
     assert.equal(r.code, 2, shown(r));
