@@ -47,7 +47,13 @@ export function standIn(name: string): string {
 const created = new Set<string>();
 process.once('exit', () => {
   if (process.env.JOBSPEC_KEEP_TEST_TMP) return;
-  for (const d of created) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of created) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      // Still a mount point, say: leave it rather than fail the exit.
+    }
+  }
 });
 
 interface Cleanup {
@@ -60,8 +66,8 @@ export async function tempDir(t?: Cleanup, prefix = 'jobspec-fault-'): Promise<s
   created.add(dir);
   t?.after(async () => {
     if (process.env.JOBSPEC_KEEP_TEST_TMP) return;
-    await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    created.delete(dir);
+    // A tmpfs mounted inside may still be busy here (its own hook unmounts it); then the exit handler retries.
+    if (await fsp.rm(dir, { recursive: true, force: true }).then(() => true, () => false)) created.delete(dir);
   });
   return dir;
 }
@@ -488,6 +494,11 @@ export async function mountTmpfs(t: Cleanup, dir: string, options: string): Prom
       execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
     } catch {
       // already gone
+    }
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // the test folder's own cleanup removes it
     }
   };
   process.once('exit', unmount);
