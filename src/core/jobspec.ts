@@ -54,8 +54,8 @@ export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Pro
   return { ...(await validateJobSpecText(text, abs, opts)), text };
 }
 
-function problem(pointer: string, code: string, message: string, severity: Problem['severity'] = 'error'): Problem {
-  return { pointer, code, message, severity };
+function problem(pointer: string, code: string, message: string, severity: Problem['severity'] = 'error', kind: Problem['kind'] = 'meaning'): Problem {
+  return { pointer, code, message, severity, kind };
 }
 
 export function pointerOf(segments: (string | number)[]): string {
@@ -166,7 +166,7 @@ function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.
     const problems = errors.map((e) => {
       const lc = lineCol(text, e.offset);
       return {
-        ...problem('', 'json-syntax', `${file} is not valid JSON at line ${lc.line}, column ${lc.column}: ${SYNTAX_MESSAGES[e.error] ?? jsonc.printParseErrorCode(e.error)}.`),
+        ...problem('', 'json-syntax', `${file} is not valid JSON at line ${lc.line}, column ${lc.column}: ${SYNTAX_MESSAGES[e.error] ?? jsonc.printParseErrorCode(e.error)}.`, 'error', 'syntax'),
         offset: e.offset,
         length: e.length,
         ...lc,
@@ -199,7 +199,7 @@ function duplicateKeys(tree: jsonc.Node, text: string, file: string): Problem[] 
           const there = lineCol(text, earlier.offset);
           const pointer = pointerOf(jsonc.getNodePath(key));
           problems.push({
-            ...problem(pointer, 'duplicate-key', `${file}: "${key.value}" is given twice (line ${there.line}, column ${there.column} and line ${here.line}, column ${here.column}); JSON would keep only one of them, so remove the one you do not mean.`),
+            ...problem(pointer, 'duplicate-key', `${file}: "${key.value}" is given twice (line ${there.line}, column ${there.column} and line ${here.line}, column ${here.column}); JSON would keep only one of them, so remove the one you do not mean.`, 'error', 'syntax'),
             offset: key.offset,
             length: key.length,
             ...here,
@@ -380,11 +380,11 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       ok: false,
-      problems: locate([problem('', 'not-object', `${abs} holds ${describeValue(data)}; a JobSpec must be a JSON object with sources, output_directory, codec, container, resolution and naming_template.`)], text, parsed.tree),
+      problems: locate([problem('', 'not-object', `${abs} holds ${describeValue(data)}; a JobSpec must be a JSON object with sources, output_directory, codec, container, resolution and naming_template.`, 'error', 'schema')], text, parsed.tree),
     };
   }
   const validate = getValidator();
-  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? []);
+  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? []).map((p) => ({ ...p, kind: 'schema' as const }));
   const bad = new Set(problems.map((p) => String(pointerSegments(p.pointer)[0] ?? '')));
   const obj = data as Record<string, unknown>;
   const ok = (field: string): boolean => !bad.has(field) && obj[field] !== undefined;

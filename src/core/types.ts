@@ -42,6 +42,7 @@ export interface JobSpec {
 }
 
 export type Severity = 'error' | 'warning';
+export type ProblemKind = 'syntax' | 'schema' | 'meaning';
 
 /** One thing wrong with a JobSpec, located by a JSON pointer into the file (RFC 6901). */
 export interface Problem {
@@ -51,6 +52,12 @@ export interface Problem {
   severity: Severity;
   /** Stable machine-readable rule name, e.g. `source-missing`. */
   code: string;
+  /**
+   * Where the rule lives: `syntax` (JSON itself) and `schema` (the schema file) are what any
+   * schema-aware JSON editor reports by itself; `meaning` is everything only this tool knows
+   * (files on disk, names, collisions, an empty or absurdly deep file).
+   */
+  kind: ProblemKind;
   /** Set for JSON syntax errors: 1-based line and column, and the character offset. */
   line?: number;
   column?: number;

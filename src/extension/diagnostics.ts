@@ -10,20 +10,14 @@ import { isJobSpecDocument } from './jobspecFiles';
 import { problemSpan, referencedPaths } from './jsonRanges';
 import { readSettings } from './settings';
 
-/**
- * Problem codes the JSON language service already reports from the schema. The core repeats
- * schema checks so that the headless command catches them too; in the editor they would be doubled.
- */
-const SCHEMA_CODES = new Set([
-  'json-syntax', 'json-empty', 'not-object', 'unknown-field', 'required', 'type', 'enum', 'unknown-version',
-  'pattern', 'codec-container', 'const', 'sources-empty', 'empty-string', 'format', 'range',
-  'fps-explicit-missing', 'fps-explicit-unused', 'minItems', 'uniqueItems', 'additionalProperties',
-]);
-
 const DEBOUNCE_MS = 350;
 
+/**
+ * The JSON language service already reports syntax and schema problems from the same schema file
+ * (contributes.jsonValidation); the core repeats them for the headless command. Here they would be doubled.
+ */
 export function isMeaningProblem(p: Problem): boolean {
-  return !SCHEMA_CODES.has(p.code);
+  return p.kind === 'meaning';
 }
 
 export function toDiagnostic(doc: vscode.TextDocument, text: string, p: Problem, tree?: jsonc.Node): vscode.Diagnostic {
