@@ -4,6 +4,8 @@ import type { ClipResult, Problem, RunResult } from './types';
 
 const secs = (s: number): string => `${s.toFixed(1)}s`;
 
+const indented = (message: string | undefined): string[] => (message ? [`     ${message}`] : []);
+
 /** The lines for one finished clip: `[i/N] STATUS name (secs)` and what follows it. */
 export function clipLines(r: ClipResult, position: number, total: number): string[] {
   const name = path.basename(r.source);
@@ -12,11 +14,11 @@ export function clipLines(r: ClipResult, position: number, total: number): strin
     case 'COMPLETED':
       return [`${head} COMPLETED ${name} (${secs(r.elapsed_seconds)})`, `     → ${r.output}`];
     case 'SKIPPED':
-      return [`${head} SKIPPED ${name} (${secs(r.elapsed_seconds)})`, `     ${r.message ?? ''}`];
+      return [`${head} SKIPPED ${name} (${secs(r.elapsed_seconds)})`, ...indented(r.message)];
     case 'NOT_RUN':
-      return [`${head} NOT_RUN ${name}`, `     ${r.message ?? ''}`];
+      return [`${head} NOT_RUN ${name}`, ...indented(r.message)];
     case 'CANCELLED':
-      return [`${head} CANCELLED ${name} (${secs(r.elapsed_seconds)})`, `     ${r.message ?? ''}`];
+      return [`${head} CANCELLED ${name} (${secs(r.elapsed_seconds)})`, ...indented(r.message)];
     default: {
       const lines = [`${head} FAILED ${name} (${secs(r.elapsed_seconds)})`];
       if (r.exit_code !== null) lines.push(`     Exit Code: ${r.exit_code}`);
