@@ -41,15 +41,12 @@ function durationOf(file: string): number {
 }
 
 /** The argument vectors the recording stand-ins saw, one array per call. */
-async function recordedCalls(log: string): Promise<string[][]> {
-  const parts = (await fsp.readFile(log, 'utf8')).split('\0');
+async function recordedCalls(dir: string): Promise<string[][]> {
   const calls: string[][] = [];
-  let cur: string[] = [];
-  for (const p of parts) {
-    if (p === '--END--') {
-      calls.push(cur);
-      cur = [];
-    } else cur.push(p);
+  for (const f of (await fsp.readdir(dir)).sort()) {
+    const parts = (await fsp.readFile(path.join(dir, f), 'utf8')).split('\0');
+    parts.pop(); // every argument ends with a NUL
+    calls.push(parts);
   }
   return calls;
 }
@@ -61,20 +58,22 @@ describe('security: arguments', () => {
     for (const [i, n] of names.entries()) await placeMedia(path.join(dir, 'media', n), i % 2 ? 'clip-b' : 'clip-no-audio');
     await fsp.mkdir(path.join(dir, 'out'));
     const spec = await writeSpec(dir, baseSpec({ sources: names.map((n) => `media/${n}`), naming_template: '{source_name}_{index}' }));
-    const log = path.join(dir, 'argv.log');
+    const argvDir = await tempDir(t);
     const r = await runCli(['execute', spec, '--json', '--ffmpeg', standIn('stand-in-ffmpeg-record-argv.sh'), '--ffprobe', standIn('stand-in-ffprobe-record-argv.sh')], {
       cwd: dir,
-      env: { STANDIN_ARGV_LOG: log },
+      env: { STANDIN_ARGV_DIR: argvDir },
       timeoutMs: 120_000,
     });
     const result = runResult(r);
     assert.equal(r.code, 0, shown(r));
-    const calls = await recordedCalls(log);
+    const calls = await recordedCalls(argvDir);
     const encodes = calls.filter((c) => c.includes('-i'));
     assert.equal(encodes.length, names.length, 'one ffmpeg run per clip');
     const abs = names.map((n) => path.join(dir, 'media', n));
     for (const [i, clip] of result.clips.entries()) {
-      const argv = encodes[i];
+      const runs = encodes.filter((c) => c[c.indexOf('-i') + 1] === `file:${abs[i]}`);
+      assert.equal(runs.length, 1, `one ffmpeg run reads ${JSON.stringify(names[i])}`);
+      const argv = runs[0];
       // What ffmpeg received is exactly what the result (and report) records, element by element.
       assert.deepEqual(argv, clip.ffmpeg_args);
       // The source: once, right after -i, as file:<absolute path>.
