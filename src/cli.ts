@@ -53,7 +53,7 @@ function printProblems(file: string, problems: Problem[], w: Out): void {
 }
 
 async function load(file: string, json: boolean): Promise<(LoadResult & { text: string }) | number> {
-  const loaded = await loadJobSpec(file, { probeWritable: true });
+  const loaded = await loadJobSpec(file, { probeWritable: true, blockingFs: true });
   if (!loaded.ok) {
     if (json) out(JSON.stringify({ file: path.resolve(file), valid: false, problems: loaded.problems }, null, 2));
     else printProblems(file, loaded.problems, err);

@@ -1,7 +1,7 @@
 // Load, parse and validate a JobSpec: the schema first (the same file VS Code reads), then the
 // meaning checks of the contract. Every problem is reported at once, located by a JSON pointer.
 import * as fs from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, lstatSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,12 @@ export interface ValidateOptions {
   probeWritable?: boolean;
   /** The run's clock, for {date}/{time} in output names. */
   now?: Date;
+  /**
+   * Stat sources synchronously: about twice as fast for thousands of sources, but it blocks the
+   * thread, so only for a process that has nothing else to do meanwhile (the headless command),
+   * never the editor's extension host, where a stalled network share would freeze the UI.
+   */
+  blockingFs?: boolean;
   /** Home folder for `~` (tests). */
   home?: string;
 }
@@ -465,7 +471,7 @@ async function meaningChecks(
   if (ok('sources')) {
     const firstAt = new Map<string, number>();
     // lstat first: only links need a second stat (to follow them) and a realpath of their own.
-    const lstats = checkFs ? await Promise.all(sources.map((s) => lstatOrNull(s))) : [];
+    const lstats = !checkFs ? [] : opts.blockingFs ? sources.map((s) => lstatSync(s, { throwIfNoEntry: false }) ?? null) : await Promise.all(sources.map((s) => lstatOrNull(s)));
     const stats = checkFs ? await Promise.all(lstats.map((l, i) => (l?.isSymbolicLink() ? statOrNull(sources[i]) : l))) : [];
     const reals = checkFs ? await realPaths(sources, lstats) : sources;
     for (let i = 0; i < sources.length; i++) {
