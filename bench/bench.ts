@@ -363,7 +363,9 @@ async function manyShortClips(): Promise<Record<string, unknown>> {
   const hwmFile = path.join(dir, 'hwm.json');
   fs.rmSync(hwmFile, { force: true });
   log(`memory: ${sources.length} clips of 0.2 s, max_concurrent_jobs ${Math.min(16, CORES)}`);
-  const r = await mustRun(process.execPath, ['--require', HWM, CLI, 'execute', f], { ...process.env, JOBSPEC_BENCH_HWM: hwmFile });
+  // The node flags of the command's shebang, as when it runs as `jobspec`.
+  const shebangFlags = (/^#!.*\bnode\b(.*)$/m.exec(fs.readFileSync(CLI, 'utf8').slice(0, 200))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const r = await mustRun(process.execPath, [...shebangFlags, '--require', HWM, CLI, 'execute', f], { ...process.env, JOBSPEC_BENCH_HWM: hwmFile });
   const mem = JSON.parse(fs.readFileSync(hwmFile, 'utf8')) as { vm_hwm_kb: number | null; max_rss_kb: number };
   const lines = r.stdout.split('\n');
   const completed = lines.filter((l) => /^\[\d+\/\d+\] COMPLETED /.test(l)).length;
