@@ -37,6 +37,14 @@ export interface RunOptions {
   stderrLines?: number;
 }
 
+/** stderr lines that name a cause outside ffmpeg, with what to do about it. */
+const CAUSES: { re: RegExp; hint: string }[] = [
+  { re: /No space left on device/i, hint: 'The output folder\'s disk is full: free space or choose another output_directory, then re-run the failed clips.' },
+  { re: /Read-only file system/i, hint: 'The output folder is on a read-only file system: choose another output_directory.' },
+  { re: /Permission denied/i, hint: 'Check the permissions of the source and the output folder.' },
+  { re: /Input\/output error/i, hint: 'The disk or share reported an I/O error: check the media and the connection, then re-run the failed clips.' },
+];
+
 export const DEFAULT_STALL_TIMEOUT_SECONDS = 120;
 const KILL_GRACE_MS = 3000;
 
@@ -222,8 +230,12 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       await removeTmp();
       r.stderr_tail = stderr.tail(tailLines);
       const how = r.exit_code === null ? `was killed by ${r.signal ?? 'a signal'}` : `exited with code ${r.exit_code}`;
-      const last = r.stderr_tail.length ? `: ${r.stderr_tail[r.stderr_tail.length - 1]}` : '';
-      return finish('FAILED', `ffmpeg ${how} on ${name}${last}`);
+      // ffmpeg's last line is often a generic "Conversion failed"; a cause the user can act on wins.
+      const cause = [...r.stderr_tail].reverse().find((l) => CAUSES.some((c) => c.re.test(l)));
+      const hint = cause ? CAUSES.find((c) => c.re.test(cause))?.hint : undefined;
+      const shown = cause ?? r.stderr_tail[r.stderr_tail.length - 1];
+      const last = shown ? `: ${shown}` : '';
+      return finish('FAILED', `ffmpeg ${how} on ${name}${last}${hint ? `. ${hint}` : ''}`);
     }
     let size = 0;
     try {
