@@ -7,7 +7,6 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
 import type * as Index from '../../../src/core';
 import type * as Ffmpeg from '../../../src/core/ffmpeg';
 import type * as Naming from '../../../src/core/naming';
@@ -239,74 +238,9 @@ export async function reportsIn(dir: string): Promise<string[]> {
 // ---------------------------------------------------------------------------------------------
 // The headless command.
 
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+import { CLI, ensureCli } from '../helpers/cli';
 
-function newestSource(): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|json)$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(path.join(ROOT, 'src'));
-  walk(path.join(ROOT, 'schemas'));
-  return Math.max(newest, fs.statSync(path.join(ROOT, 'package.json')).mtimeMs);
-}
-
-function bundleFresh(): boolean {
-  try {
-    return fs.statSync(CLI).mtimeMs >= newestSource();
-  } catch {
-    return false;
-  }
-}
-
-let privateCli: string | undefined;
-/**
- * Make sure dist/cli.js is built from the current sources, and run a private copy of it: another
- * test process may rebuild dist/ while this one runs. Uses the same lock folder as the other unit
- * helpers, so two test processes never bundle into dist/ at once, and no copy is taken mid-write.
- */
-export function ensureCli(): string {
-  if (privateCli) return privateCli;
-  const lock = path.join(ROOT, 'dist', '.unit-build.lock');
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  let locked = true;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        // A read-only checkout: nobody can bundle here, so use dist/ as it is if it is current.
-        if (!bundleFresh()) throw new Error(`dist/cli.js is missing or older than src/, and ${lock} cannot be created (${(err as Error).message}): run npm run build`);
-        locked = false;
-        break;
-      }
-      try {
-        if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmSync(lock, { recursive: true, force: true });
-      } catch {
-        // It went away meanwhile.
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    if (!bundleFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-fault-cli-'));
-    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-    const copy = path.join(dir, 'cli.js');
-    fs.copyFileSync(CLI, copy);
-    privateCli = copy;
-  } finally {
-    if (locked) fs.rmSync(lock, { recursive: true, force: true });
-  }
-  return privateCli;
-}
+export { CLI, ensureCli };
 
 export interface CliResult {
   code: number | null;
@@ -507,38 +441,12 @@ export async function mountTmpfs(t: Cleanup, dir: string, options: string): Prom
 
 // ---------------------------------------------------------------------------------------------
 // The engine in-process (bundled, because execa 9 cannot be require()d under tsx: see
-// test/unit/helpers/core.ts for the long story).
+// test/unit/helpers/core.ts for the long story), shared with the other unit suites.
 
 export type Core = typeof Index & { ffmpeg: typeof Ffmpeg; naming: typeof Naming; temp: typeof Temp };
 
-let loaded: Core | undefined;
+/** The bundled engine of test/unit/helpers/core.ts, loaded on first use. */
 export function core(): Core {
-  if (loaded) return loaded;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-fault-core-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const outfile = path.join(dir, 'core.cjs');
-  buildSync({
-    stdin: {
-      contents: [
-        "export * from './src/core/index';",
-        "export * as ffmpeg from './src/core/ffmpeg';",
-        "export * as naming from './src/core/naming';",
-        "export * as temp from './src/core/temp';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      sourcefile: 'fault-core-entry.ts',
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'inline',
-    logLevel: 'warning',
-    mainFields: ['module', 'main'],
-    outfile,
-  });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded = require(outfile) as Core;
-  return loaded;
+  return (require('../helpers/core') as typeof import('../helpers/core')).core;
 }

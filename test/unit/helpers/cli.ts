@@ -1,7 +1,8 @@
 // Run the bundled headless command (dist/cli.js) as a child process, rebuilding it first when any
-// source is newer than the bundle. A lock folder keeps two test processes from bundling at once.
+// source is newer than the bundle, from a private copy. Shared by every unit suite.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from './paths';
 
@@ -30,21 +31,29 @@ function bundleFresh(): boolean {
   }
 }
 
-let ensured = false;
-/** Make sure dist/cli.js is built from the current sources. */
-export function ensureCli(): void {
-  if (ensured || bundleFresh()) {
-    ensured = true;
-    return;
-  }
+let privateCli: string | undefined;
+/**
+ * Make sure dist/cli.js is built from the current sources, and return a private copy of it to run:
+ * another test process may rebuild dist/ while this one runs. A lock folder keeps two test
+ * processes from bundling into dist/ at once, and no copy is taken mid-write.
+ */
+export function ensureCli(): string {
+  if (privateCli) return privateCli;
   const lock = path.join(ROOT, 'dist', '.unit-build.lock');
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + 120_000;
+  let locked = true;
   for (;;) {
     try {
       fs.mkdirSync(lock);
       break;
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // A read-only checkout: nobody can bundle here, so use dist/ as it is if it is current.
+        if (!bundleFresh()) throw new Error(`dist/cli.js is missing or older than src/, and ${lock} cannot be created (${(err as Error).message}): run npm run build`);
+        locked = false;
+        break;
+      }
       // Another test process is bundling; a lock older than a minute belongs to a dead one.
       try {
         if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmSync(lock, { recursive: true, force: true });
@@ -57,10 +66,15 @@ export function ensureCli(): void {
   }
   try {
     if (!bundleFresh()) execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-test-cli-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const copy = path.join(dir, 'cli.js');
+    fs.copyFileSync(CLI, copy);
+    privateCli = copy;
   } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
+    if (locked) fs.rmSync(lock, { recursive: true, force: true });
   }
-  ensured = true;
+  return privateCli;
 }
 
 export interface CliResult {
@@ -81,9 +95,9 @@ export interface CliOptions {
 
 /** `node dist/cli.js ARGS…`; resolves when it exits (never rejects on a non-zero exit). */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  ensureCli();
+  const cli = ensureCli();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: opts.env ?? { ...process.env, FFMPEG_PATH: '', FFPROBE_PATH: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
