@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunEvent, Tools } from '../../src/core';
 import { core } from './helpers/core';
-import { audioStreams, missingEncoders, runPair, timecodeOf, videoStream, type Pair } from './helpers/matrix';
+import { audioStreams, missingEncoders, pairTests, runPair, timecodeOf, videoStream, type Pair } from './helpers/matrix';
 import { makeClip, tempDir, tools } from './helpers/media';
 
 const half = { resolution: 'half', size: [160, 120] as [number, number], pixFmt: 'yuv420p' };
@@ -26,8 +26,6 @@ const PAIRS: Pair[] = [
   { codec: 'av1', container: 'webm', vcodec: 'av1', acodec: 'opus', ...half },
 ];
 
-const FORMAT: Record<string, RegExp> = { mp4: /mp4/, mov: /mov/, mkv: /matroska/, webm: /webm/ };
-
 let dir: string;
 let clip: string;
 
@@ -37,33 +35,7 @@ before(async () => {
 });
 
 describe('codec/container matrix: H.264, H.265, VP9, AV1', () => {
-  for (const pair of PAIRS) {
-    test(`${pair.codec} in ${pair.container}`, async (t) => {
-      const missing = await missingEncoders(pair.codec, pair.container);
-      if (missing) {
-        t.skip(`the local ffmpeg lacks ${missing}`);
-        return;
-      }
-      const { result, probe: p } = await runPair(dir, clip, pair);
-      const c = result.clips[0];
-      assert.equal(c.status, 'COMPLETED', `${c.message}\n${c.stderr_tail.join('\n')}`);
-      assert.ok(p);
-      assert.equal(path.extname(c.output), `.${pair.container}`);
-      const v = videoStream(p);
-      assert.equal(v.codec_name, pair.vcodec);
-      if (pair.profile) assert.equal(v.profile, pair.profile);
-      if (pair.tag) assert.equal(v.codec_tag_string, pair.tag, 'hvc1 so Apple players open it');
-      assert.deepEqual([v.width, v.height], pair.size);
-      assert.equal(v.pix_fmt, pair.pixFmt);
-      assert.match(p.format.format_name, FORMAT[pair.container]);
-      assert.deepEqual(audioStreams(p).map((a) => a.codec_name), [pair.acodec]);
-      if (pair.container !== 'webm') {
-        // Matroska stores tags upper-case (TIMECODE); any spelling counts as kept.
-        const tc = timecodeOf(p) ?? p.format.tags?.TIMECODE ?? p.streams.map((s) => s.tags?.TIMECODE).find(Boolean);
-        assert.equal(tc, '01:00:00:00', 'source timecode kept');
-      }
-    });
-  }
+  pairTests(PAIRS, () => ({ dir, clip }));
 
   test('hevc is the same codec as h265', async (t) => {
     if (await missingEncoders('h265', 'mp4')) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { core } from './helpers/core';
-import { audioStreams, missingEncoders, runPair, timecodeOf, videoStream, type Pair } from './helpers/matrix';
+import { audioStreams, missingEncoders, pairTests, runPair, videoStream, type Pair } from './helpers/matrix';
 import { makeClip, probe, tempDir, tempFilesIn, tools } from './helpers/media';
 
 const PAIRS: Pair[] = [
@@ -32,30 +32,7 @@ before(async () => {
 });
 
 describe('codec/container matrix: ProRes and DNxHR', () => {
-  for (const pair of PAIRS) {
-    test(`${pair.codec} in ${pair.container}`, async (t) => {
-      const missing = await missingEncoders(pair.codec, pair.container);
-      if (missing) {
-        t.skip(`the local ffmpeg lacks ${missing}`);
-        return;
-      }
-      const { result, probe: p } = await runPair(dir, clip, pair);
-      const c = result.clips[0];
-      assert.equal(c.status, 'COMPLETED', `${c.message}\n${c.stderr_tail.join('\n')}`);
-      assert.ok(p);
-      assert.equal(path.extname(c.output), `.${pair.container}`);
-      const v = videoStream(p);
-      assert.equal(v.codec_name, pair.vcodec);
-      assert.equal(v.profile, pair.profile);
-      if (pair.tag) assert.equal(v.codec_tag_string, pair.tag);
-      assert.deepEqual([v.width, v.height], pair.size);
-      if (pair.pixFmt instanceof RegExp) assert.match(v.pix_fmt ?? '', pair.pixFmt);
-      else assert.equal(v.pix_fmt, pair.pixFmt);
-      assert.match(p.format.format_name, pair.container === 'mxf' ? /mxf/ : /mov/);
-      assert.deepEqual(audioStreams(p).map((a) => a.codec_name), [pair.acodec]);
-      assert.equal(timecodeOf(p), '01:00:00:00');
-    });
-  }
+  pairTests(PAIRS, () => ({ dir, clip }));
 });
 
 describe('DNxHR frame size', () => {

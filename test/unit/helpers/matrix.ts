@@ -1,6 +1,8 @@
 // Shared by the two matrix files: run one codec/container pair on one clip and read it back.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { RunResult } from '../../../src/core';
 import { core } from './core';
 import { audioStreams, probe, tempFilesIn, timecodeOf, tools, videoStream, writeJobSpec, type Probe } from './media';
@@ -58,3 +60,42 @@ export async function runPair(
 }
 
 export { audioStreams, timecodeOf, videoStream };
+
+const FORMAT: Record<string, RegExp> = { mp4: /mp4/, mov: /mov/, mxf: /mxf/, mkv: /matroska/, webm: /webm/ };
+
+/**
+ * One test per pair: encode the clip for real and read the proxy back with ffprobe (codec, profile,
+ * tag, frame size, pixel format, container, audio and, where the container holds it, timecode).
+ * An encoder the local ffmpeg lacks is skipped with the reason.
+ */
+export function pairTests(pairs: Pair[], media: () => { dir: string; clip: string }): void {
+  for (const pair of pairs) {
+    test(`${pair.codec} in ${pair.container}`, async (t) => {
+      const missing = await missingEncoders(pair.codec, pair.container);
+      if (missing) {
+        t.skip(`the local ffmpeg lacks ${missing}`);
+        return;
+      }
+      const { dir, clip } = media();
+      const { result, probe: p } = await runPair(dir, clip, pair);
+      const c = result.clips[0];
+      assert.equal(c.status, 'COMPLETED', `${c.message}\n${c.stderr_tail.join('\n')}`);
+      assert.ok(p);
+      assert.equal(path.extname(c.output), `.${pair.container}`);
+      const v = videoStream(p);
+      assert.equal(v.codec_name, pair.vcodec);
+      if (pair.profile) assert.equal(v.profile, pair.profile);
+      if (pair.tag) assert.equal(v.codec_tag_string, pair.tag);
+      assert.deepEqual([v.width, v.height], pair.size);
+      if (pair.pixFmt instanceof RegExp) assert.match(v.pix_fmt ?? '', pair.pixFmt);
+      else assert.equal(v.pix_fmt, pair.pixFmt);
+      assert.match(p.format.format_name, FORMAT[pair.container]);
+      assert.deepEqual(audioStreams(p).map((a) => a.codec_name), [pair.acodec]);
+      if (pair.container !== 'webm') {
+        // Matroska stores tags upper-case (TIMECODE); any spelling counts as kept.
+        const tc = timecodeOf(p) ?? p.format.tags?.TIMECODE ?? p.streams.map((st) => st.tags?.TIMECODE).find(Boolean);
+        assert.equal(tc, '01:00:00:00', 'source timecode kept');
+      }
+    });
+  }
+}
