@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { validateJobSpecText } from './jobspec';
 import { runJob } from './run';
 import { EnvironmentError, type Tools } from './tools';
-import { EXIT, type Problem, type RunResult } from './types';
+import { EXIT, type Problem, type RunEvent, type RunResult } from './types';
 
 export const WATCH_DIRS = ['pending', 'running', 'completed', 'failed'] as const;
 
@@ -18,6 +18,10 @@ export interface WatchOptions {
   pollMs?: number;
   log?: (line: string) => void;
   onResult?: (name: string, outcome: WatchOutcome) => void;
+  /** Each run's events, passed through from runJob; `name` is the file's name in pending/. */
+  onEvent?: (name: string, e: RunEvent) => void;
+  /** Passed through to runJob (default there: 120 s; 0 turns it off). */
+  stallTimeoutSeconds?: number;
 }
 
 export interface WatchOutcome {
@@ -101,7 +105,14 @@ export async function watchFolder(dir: string, opts: WatchOptions): Promise<numb
       if (!loaded.ok) {
         outcome = { state: 'failed', problems: loaded.problems, reason: `invalid JobSpec: ${loaded.problems.filter((p) => p.severity === 'error').map((p) => p.message).join(' | ')}` };
       } else {
-        const result = await runJob(loaded.spec, { tools: opts.tools, jobspecFile: running, signal: opts.signal });
+        const onEvent = opts.onEvent;
+        const result = await runJob(loaded.spec, {
+          tools: opts.tools,
+          jobspecFile: running,
+          signal: opts.signal,
+          stallTimeoutSeconds: opts.stallTimeoutSeconds,
+          onEvent: onEvent && ((e) => onEvent(name, e)),
+        });
         outcome = { state: result.status === 'COMPLETED' ? 'completed' : 'failed', result };
         if (result.status !== 'COMPLETED') outcome.reason = `run ${result.status}: ${result.clips.find((c) => c.status === 'FAILED' || c.status === 'CANCELLED')?.message ?? ''}`;
       }
