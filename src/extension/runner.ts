@@ -26,6 +26,7 @@ import { notify } from './notify';
 import { revealPath } from './reveal';
 import { jobspecName, rerunIndices, type RunState, type RunStore } from './runs';
 import { readSettings } from './settings';
+import { trustedOrExplain } from './trust';
 
 /** Progress notifications are updated at most this often. */
 const PROGRESS_MS = 250;
@@ -38,17 +39,6 @@ export class Runner {
     private readonly log: JobSpecLog,
     private readonly diagnostics: JobSpecDiagnostics,
   ) {}
-
-  /** Refuse to start programs in Restricted Mode, saying why and how to change it. */
-  private trusted(what: string): boolean {
-    if (vscode.workspace.isTrusted) return true;
-    notify(
-      'warning',
-      `${what} is not available in Restricted Mode: it starts ffmpeg on the files this workspace names. Editing and validating JobSpecs still work. Trust the workspace to run it.`,
-      { title: 'Manage Workspace Trust', run: () => vscode.commands.executeCommand('workbench.trust.manage') },
-    );
-    return false;
-  }
 
   /** Save unsaved edits first (or ask, per jobspec.saveBeforeRun); false when the run must not start. */
   private async saved(uri: vscode.Uri): Promise<boolean> {
@@ -109,7 +99,7 @@ export class Runner {
    */
   async execute(uri: vscode.Uri, rerun?: RunState): Promise<RunResult | undefined> {
     const file = uri.fsPath;
-    if (!this.trusted(rerun ? 'Re-running clips' : 'Running a JobSpec')) return undefined;
+    if (!trustedOrExplain(rerun ? 'Re-running clips' : 'Running a JobSpec')) return undefined;
     if (!this.store.reserve(file)) {
       this.busyMessage(file);
       return undefined;
@@ -195,7 +185,8 @@ export class Runner {
     }
   }
 
-  private logEvent(run: RunState, e: RunEvent): void {
+  /** The seed's lines for one event of a run, in the log channel (watch-folder runs use it too). */
+  logEvent(run: RunState, e: RunEvent): void {
     switch (e.type) {
       case 'clip-started':
         this.log.info(`[${e.position}/${e.total}] START ${path.basename(e.source)} → ${path.basename(e.output)}`);
@@ -254,7 +245,7 @@ export class Runner {
 
   /** Resolve every output and the exact ffmpeg command of each clip, running nothing. */
   async dryRun(uri: vscode.Uri): Promise<DryRunClip[] | undefined> {
-    if (!this.trusted('A dry run (it runs ffprobe on the sources)')) return undefined;
+    if (!trustedOrExplain('A dry run (it runs ffprobe on the sources)')) return undefined;
     if (!(await this.saved(uri))) return undefined;
     const tools = await toolsOrExplain(uri, this.log);
     if (!tools) return undefined;
