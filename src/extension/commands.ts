@@ -121,8 +121,16 @@ export class Commands {
   }
 
   async cancel(t: Target): Promise<boolean> {
-    const run = await this.pickRun(t, (r) => r.phase === 'running', 'No JobSpec run is in progress.');
+    const run = await this.pickRun(t, (r) => r.phase === 'running' && !r.watchFolder, 'No JobSpec run is in progress.');
     if (!run || run.phase !== 'running') return false;
+    if (run.watchFolder) {
+      const folder = run.watchFolder;
+      notify('info', `${run.name} runs in the watch folder ${folder}. Stop watching the folder to cancel it; it then goes to failed/.`, {
+        title: 'Stop Watching Folder',
+        run: () => vscode.commands.executeCommand('jobspec.stopWatching', vscode.Uri.file(folder)),
+      });
+      return false;
+    }
     this.log.warn(`Cancelling run ${run.jobId} of ${run.name}…`);
     run.controller.abort();
     return true;

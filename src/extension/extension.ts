@@ -11,7 +11,10 @@ import { rerunIndices, RunStore } from './runs';
 import { readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
 import type { JobSpecApi, TreeItemSnapshot } from './testApi';
-import { RunsTreeProvider, type RunsNode } from './tree';
+import { RunsTreeProvider } from './tree';
+import { WatchCommands } from './watchCommands';
+import { WatchFolders } from './watchFolders';
+import { WatchTreeProvider } from './watchTree';
 
 function updateContextKeys(store: RunStore): void {
   const runs = store.all();
@@ -26,7 +29,24 @@ function tooltipText(t: vscode.TreeItem['tooltip']): string {
   return typeof t === 'string' ? t : t ? t.value : '';
 }
 
-function snapshot(tree: RunsTreeProvider, node?: RunsNode): TreeItemSnapshot[] {
+let lastWatched: string | undefined;
+
+/** Context keys for menus: set only when the list of watched folders changed, not on every look into them. */
+function updateWatchContextKeys(folders: WatchFolders): void {
+  const watching = folders.all().filter((f) => f.phase === 'watching').map((f) => vscode.Uri.file(f.dir).path);
+  const key = JSON.stringify(watching);
+  if (key === lastWatched) return;
+  lastWatched = key;
+  void vscode.commands.executeCommand('setContext', 'jobspec.watching', watching.length > 0);
+  void vscode.commands.executeCommand('setContext', 'jobspec.watchedFolders', watching);
+}
+
+interface SyncTree<T> {
+  getChildren(node?: T): T[];
+  getTreeItem(node: T): vscode.TreeItem;
+}
+
+function snapshot<T>(tree: SyncTree<T>, node?: T): TreeItemSnapshot[] {
   return tree.getChildren(node).map((child) => {
     const item = tree.getTreeItem(child);
     const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
@@ -51,6 +71,9 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
   const view = vscode.window.createTreeView('jobspec.runs', { treeDataProvider: tree, showCollapseAll: true });
   const codeLens = new JobSpecCodeLens(store);
   const commands = new Commands(store, runner, diagnostics, log);
+  const watchFolders = new WatchFolders(context.workspaceState, store, runner, log);
+  const watchTree = new WatchTreeProvider(watchFolders, store);
+  const watchView = vscode.window.createTreeView('jobspec.watchFolders', { treeDataProvider: watchTree, showCollapseAll: true });
 
   context.subscriptions.push(
     log,
@@ -62,6 +85,12 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     new RunStatusBar(store),
     vscode.languages.registerCodeLensProvider(JOBSPEC_SELECTOR, codeLens),
     ...commands.register(),
+    watchFolders,
+    watchTree,
+    watchView,
+    ...new WatchCommands(watchFolders).register(),
+    watchFolders.onDidChange(() => updateWatchContextKeys(watchFolders)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void watchFolders.resume()),
     store.onDidChangePhase(() => {
       updateContextKeys(store);
       const active = store.active().length;
@@ -72,12 +101,16 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     }),
   );
   updateContextKeys(store);
+  updateWatchContextKeys(watchFolders);
+  void watchFolders.resume();
 
   return {
     runs: () => store.all(),
     tree: () => snapshot(tree),
     logLines: () => log.lines(),
     treeRefreshCount: () => tree.refreshCount,
+    watchTree: () => snapshot(watchTree),
+    watchedFolders: () => watchFolders.all().map((f) => f.dir),
   };
 }
 

@@ -35,16 +35,23 @@ export interface RunState {
   /** Why the run ended without a result (environment error, crash). */
   error?: string;
   ffmpegPath: string;
+  /** For a watch folder's run, the folder's: aborting it stops the whole watcher. */
   controller: AbortController;
+  /** Set when a watch folder started this run (it cannot be cancelled or re-run on its own). */
+  watchFolder?: string;
 }
 
 export function jobspecName(file: string): string {
   return path.basename(file).replace(/\.jobspec\.json$/i, '');
 }
 
-/** The clips a re-run of this finished run covers: those that failed, were cancelled or never ran. */
+/**
+ * The clips a re-run of this finished run covers: those that failed, were cancelled or never ran.
+ * None for a watch folder's run: its file has moved on to failed/, and running it again means
+ * moving it back to pending/.
+ */
 export function rerunIndices(run: RunState): number[] {
-  return run.phase === 'finished' && run.result ? unfinishedIndices(run.result) : [];
+  return run.phase === 'finished' && run.result && !run.watchFolder ? unfinishedIndices(run.result) : [];
 }
 
 export class RunStore implements vscode.Disposable {
@@ -102,7 +109,7 @@ export class RunStore implements vscode.Disposable {
     return this.reserved.has(file) || this.activeFor(file) !== undefined;
   }
 
-  begin(init: { jobspecFile: string; jobId: string; ffmpegPath: string; controller: AbortController; only?: number[] }): RunState {
+  begin(init: { jobspecFile: string; jobId: string; ffmpegPath: string; controller: AbortController; only?: number[]; watchFolder?: string }): RunState {
     const run: RunState = {
       key: `run-${++this.seq}`,
       jobspecFile: init.jobspecFile,
@@ -115,6 +122,7 @@ export class RunStore implements vscode.Disposable {
       controller: init.controller,
     };
     if (init.only) run.only = init.only;
+    if (init.watchFolder) run.watchFolder = init.watchFolder;
     this.runs.unshift(run);
     this.prune();
     this.changed.fire(run);
@@ -171,6 +179,12 @@ export class RunStore implements vscode.Disposable {
     run.finishedAt = Date.now();
     this.changed.fire(run);
     this.phaseChanged.fire(run);
+  }
+
+  /** The run's JobSpec moved (a watch folder files it under completed/ or failed/). */
+  relocate(run: RunState, jobspecFile: string): void {
+    run.jobspecFile = jobspecFile;
+    this.changed.fire(run);
   }
 
   clearFinished(): void {

@@ -11,6 +11,7 @@ export interface Settings {
   revealOutputOnSuccess: boolean;
   validateOnType: boolean;
   maxRunsShown: number;
+  watchMaxWorkers: number;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -25,6 +26,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
     revealOutputOnSuccess: c.get<boolean>('revealOutputOnSuccess', false),
     validateOnType: c.get<boolean>('validateOnType', true),
     maxRunsShown: c.get<number>('maxRunsShown', 20),
+    // The schema bounds it, but settings.json is hand-edited too.
+    watchMaxWorkers: Math.min(16, Math.max(1, Math.floor(c.get<number>('watchMaxWorkers', 1)) || 1)),
   };
 }
 

@@ -21,4 +21,8 @@ export interface JobSpecApi {
   logLines(): string[];
   /** How many times the Runs view was refreshed (the throttle's proof). */
   treeRefreshCount(): number;
+  /** The Watch Folders view as it would be drawn now. */
+  watchTree(): TreeItemSnapshot[];
+  /** The folders being watched (or stopping), absolute paths. */
+  watchedFolders(): string[];
 }

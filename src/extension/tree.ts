@@ -106,13 +106,16 @@ function runTooltip(run: RunState): vscode.MarkdownString {
   md.appendText(`${run.phase === 'running' ? 'RUNNING' : run.status ?? ''} · ${plural(run.clips.length, 'clip')} · ${formatDuration(elapsedSeconds(run))}`);
   if (run.only) md.appendText(` · re-run of clips ${run.only.map((i) => i + 1).join(', ')}`);
   md.appendMarkdown('\n\n');
+  if (run.watchFolder) md.appendMarkdown('From the watch folder ').appendText(run.watchFolder).appendMarkdown('\n\n');
   if (run.error) md.appendText(run.error).appendMarkdown('\n\n');
   if (run.result?.report_path) md.appendMarkdown('Report: ').appendText(run.result.report_path);
   return md;
 }
 
 export function runContextValue(run: RunState): string {
-  const tags = ['jobspecRun', run.phase === 'running' ? 'active' : 'finished'];
+  // A watch folder's run is stopped with its folder (Stop Watching Folder), not on its own.
+  const tags = ['jobspecRun', run.phase === 'running' ? (run.watchFolder ? 'running' : 'active') : 'finished'];
+  if (run.watchFolder) tags.push('watched');
   if (rerunIndices(run).length > 0) tags.push('rerunnable');
   if (run.result?.report_path) tags.push('report');
   if (run.phase === 'finished' && run.result) tags.push('output');

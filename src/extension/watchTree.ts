@@ -1,0 +1,211 @@
+// The `Watch Folders` view: each watched folder with its counts, expanding to its JobSpecs grouped
+// by state (pending, running, completed, failed). A running JobSpec shows its run's live progress.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { formatDuration, WATCH_DIRS } from '../core';
+import { plural } from './format';
+import type { RunState, RunStore } from './runs';
+import { clipProgressText } from './tree';
+import { SHOWN_PER_STATE, type WatchedFile, type WatchedFolder, type WatchFolders, type WatchState } from './watchFolders';
+
+export type WatchNode =
+  | { kind: 'folder'; folder: WatchedFolder }
+  | { kind: 'group'; folder: WatchedFolder; state: WatchState }
+  | { kind: 'file'; folder: WatchedFolder; file: WatchedFile }
+  | { kind: 'more'; folder: WatchedFolder; state: WatchState; count: number };
+
+const REFRESH_MS = 250;
+
+const GROUP_LABEL: Record<WatchState, string> = { pending: 'Pending', running: 'Running', completed: 'Completed', failed: 'Failed' };
+
+const FILE_ICON: Record<WatchState, [string, string]> = {
+  pending: ['circle-large-outline', 'descriptionForeground'],
+  running: ['sync~spin', 'charts.blue'],
+  completed: ['pass-filled', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+};
+
+function icon([id, color]: [string, string]): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, new vscode.ThemeColor(color));
+}
+
+export function jobspecBase(name: string): string {
+  return name.replace(/\.jobspec\.json$/, '');
+}
+
+export function folderCounts(folder: WatchedFolder): string {
+  const parts = WATCH_DIRS.filter((s) => folder.counts[s] > 0).map((s) => `${folder.counts[s]} ${s}`);
+  return parts.length > 0 ? parts.join(' · ') : 'empty';
+}
+
+/** A folder's label: its name, or its whole path when another watched folder has the same name. */
+function folderLabel(folder: WatchedFolder, all: readonly WatchedFolder[]): string {
+  const name = path.basename(folder.dir) || folder.dir;
+  return all.some((f) => f !== folder && path.basename(f.dir) === name) ? folder.dir : name;
+}
+
+function runProgress(run: RunState): string {
+  if (run.clips.length === 0) return 'starting…';
+  const done = run.clips.filter((c) => c.status !== 'QUEUED' && c.status !== 'RUNNING').length;
+  const running = run.clips.filter((c) => c.status === 'RUNNING');
+  const head = `clip ${Math.min(done + 1, run.clips.length)}/${run.clips.length}`;
+  return running.length === 1 ? `${head} · ${clipProgressText(running[0])}` : running.length > 1 ? `${head} · ${running.length} clips running` : head;
+}
+
+function fileDescription(folder: WatchedFolder, file: WatchedFile): string {
+  const o = file.outcome;
+  switch (file.state) {
+    case 'pending':
+      return 'queued';
+    case 'running': {
+      const run = folder.runs.get(file.name);
+      return run ? runProgress(run) : 'starting…';
+    }
+    case 'completed':
+      if (!o) return '';
+      return [o.clips !== undefined ? `${o.completedClips ?? 0}/${plural(o.clips, 'clip')}` : '', o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : ''].filter(Boolean).join(' · ');
+    case 'failed':
+      return o?.reason ?? (file.resultFile ? '' : 'no result file');
+  }
+}
+
+function fileTooltip(folder: WatchedFolder, file: WatchedFile): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${file.state.toUpperCase()}** — `).appendText(file.name).appendMarkdown('\n\n');
+  md.appendText(file.file).appendMarkdown('\n\n');
+  const o = file.outcome;
+  if (file.state === 'pending') md.appendText('Waiting to be taken by the watcher (in name order, once the file stops changing).').appendMarkdown('\n\n');
+  if (file.state === 'running') {
+    const run = folder.runs.get(file.name);
+    if (run) md.appendText(`Job ${run.jobId} · ${runProgress(run)}`).appendMarkdown('\n\n');
+  }
+  if (o) {
+    if (o.jobId || o.status) md.appendText([o.jobId ? `Job ${o.jobId}` : '', o.status ?? '', o.clips !== undefined ? `${o.completedClips ?? 0} of ${plural(o.clips, 'clip')} completed` : '', o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : ''].filter(Boolean).join(' · ')).appendMarkdown('\n\n');
+    // An invalid JobSpec's reason is its problems joined: listed one a line instead.
+    if (o.problems.length > 0) {
+      md.appendMarkdown('Invalid JobSpec:\n\n');
+      for (const p of o.problems.slice(0, 10)) md.appendMarkdown('- ').appendText(p).appendMarkdown('\n');
+      if (o.problems.length > 10) md.appendMarkdown('- ').appendText(`… and ${o.problems.length - 10} more`).appendMarkdown('\n');
+      md.appendMarkdown('\n');
+    } else if (o.reason) md.appendMarkdown('Reason: ').appendText(o.reason).appendMarkdown('\n\n');
+    if (o.reportPath) md.appendMarkdown('Report: ').appendText(o.reportPath).appendMarkdown('\n\n');
+  }
+  if (file.resultFile) md.appendMarkdown('Result: ').appendText(file.resultFile);
+  if (file.state === 'failed') md.appendMarkdown('\n\n').appendText('Move it back to pending/ to run it again.');
+  return md;
+}
+
+function folderTooltip(folder: WatchedFolder): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(folder.phase === 'watching' ? '**Watching** ' : '**Stopping** ').appendText(folder.dir).appendMarkdown('\n\n');
+  md.appendText(folderCounts(folder)).appendMarkdown('\n\n');
+  md.appendText(`Drop *.jobspec.json files into ${path.join(folder.dir, 'pending')}. They run ${folder.maxWorkers === 1 ? 'one at a time' : `up to ${folder.maxWorkers} at a time`} and land in completed/ or failed/ with a .result.json beside them.`);
+  md.appendMarkdown('\n\n').appendText(`Watched since ${new Date(folder.since).toLocaleTimeString()}.`);
+  if (folder.scanError) md.appendMarkdown('\n\n').appendText(`Cannot read the folder: ${folder.scanError}`);
+  return md;
+}
+
+export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<WatchNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private timer: NodeJS.Timeout | undefined;
+  private lastFire = 0;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly folders: WatchFolders,
+    store: RunStore,
+  ) {
+    this.subscriptions = [
+      folders.onDidChange(() => this.requestRefresh()),
+      // Live progress of the running JobSpecs comes from their runs.
+      store.onDidChange((run) => {
+        if (run === undefined || run.watchFolder !== undefined) this.requestRefresh();
+      }),
+    ];
+  }
+
+  private requestRefresh(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastFire + REFRESH_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastFire = Date.now();
+      this.changed.fire(undefined);
+    }, wait);
+  }
+
+  getChildren(node?: WatchNode): WatchNode[] {
+    if (!node) return this.folders.all().map((folder) => ({ kind: 'folder', folder }));
+    const { folder } = node;
+    if (node.kind === 'folder') return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => ({ kind: 'group', folder, state }));
+    if (node.kind !== 'group') return [];
+    const files: WatchNode[] = folder.files[node.state].map((file) => ({ kind: 'file', folder, file }));
+    const more = folder.counts[node.state] - folder.files[node.state].length;
+    if (more > 0) files.push({ kind: 'more', folder, state: node.state, count: more });
+    return files;
+  }
+
+  getParent(node: WatchNode): WatchNode | undefined {
+    if (node.kind === 'folder') return undefined;
+    if (node.kind === 'group') return { kind: 'folder', folder: node.folder };
+    return { kind: 'group', folder: node.folder, state: node.kind === 'file' ? node.file.state : node.state };
+  }
+
+  getTreeItem(node: WatchNode): vscode.TreeItem {
+    const { folder } = node;
+    const id = `watch:${folder.dir}`;
+    switch (node.kind) {
+      case 'folder': {
+        const item = new vscode.TreeItem(folderLabel(folder, this.folders.all()), vscode.TreeItemCollapsibleState.Expanded);
+        item.id = id;
+        item.description = folder.phase === 'stopping' ? `stopping… · ${folderCounts(folder)}` : folderCounts(folder);
+        item.tooltip = folderTooltip(folder);
+        item.iconPath =
+          folder.phase === 'stopping'
+            ? new vscode.ThemeIcon('loading~spin')
+            : folder.scanError
+              ? icon(['warning', 'list.warningForeground'])
+              : new vscode.ThemeIcon('eye');
+        item.contextValue = `jobspecWatchFolder ${folder.phase}`;
+        item.resourceUri = vscode.Uri.file(folder.dir);
+        return item;
+      }
+      case 'group': {
+        const item = new vscode.TreeItem(GROUP_LABEL[node.state], vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `${id}:${node.state}`;
+        item.description = String(folder.counts[node.state]);
+        item.tooltip = `${plural(folder.counts[node.state], 'JobSpec')} in ${path.join(folder.dir, node.state)}`;
+        item.contextValue = `jobspecWatchGroup ${node.state}`;
+        return item;
+      }
+      case 'file': {
+        const { file } = node;
+        const item = new vscode.TreeItem(jobspecBase(file.name), vscode.TreeItemCollapsibleState.None);
+        item.id = `${id}:${file.state}:${file.name}`;
+        item.description = fileDescription(folder, file);
+        item.tooltip = fileTooltip(folder, file);
+        // A run that the watcher stopped is filed under failed/ but was cancelled, not broken.
+        item.iconPath = file.outcome?.status === 'CANCELLED' ? icon(['circle-slash', 'list.warningForeground']) : icon(FILE_ICON[file.state]);
+        item.contextValue = ['jobspecWatchFile', file.state, ...(file.resultFile ? ['result'] : [])].join(' ');
+        item.resourceUri = vscode.Uri.file(file.file);
+        item.command = { title: 'Open JobSpec', command: 'jobspec.openWatchedJobSpec', arguments: [node] };
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(`… ${node.count} more`, vscode.TreeItemCollapsibleState.None);
+        item.id = `${id}:${node.state}:more`;
+        item.description = `only the ${node.state === 'pending' || node.state === 'running' ? 'first' : 'newest'} ${SHOWN_PER_STATE} are listed`;
+        item.tooltip = path.join(folder.dir, node.state);
+        item.contextValue = 'jobspecWatchMore';
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const s of this.subscriptions) s.dispose();
+    this.changed.dispose();
+  }
+}
