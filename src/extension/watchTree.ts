@@ -65,8 +65,25 @@ function fileDescription(folder: WatchedFolder, file: WatchedFile): string {
       if (!o) return '';
       return [o.clips !== undefined ? `${o.completedClips ?? 0}/${plural(o.clips, 'clip')}` : '', o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : ''].filter(Boolean).join(' · ');
     case 'failed':
-      return o?.reason ?? (file.resultFile ? '' : 'no result file');
+      return failedDescription(file);
   }
+}
+
+/** `invalid · first problem (+1 more)` or `PARTIAL · the failed clip's message`, rather than the core's one-line reason. */
+function failedDescription(file: WatchedFile): string {
+  const o = file.outcome;
+  if (!o) return file.resultFile ? '' : 'no result file';
+  if (o.problems.length > 0) return `invalid · ${o.problems[0].replace(/\.$/, '')}${o.problems.length > 1 ? ` (+${o.problems.length - 1} more)` : ''}`;
+  const reason = o.reason?.replace(/^run [A-Z_]+:\s*/, '') ?? '';
+  return [o.status ?? '', reason].filter(Boolean).join(' · ');
+}
+
+/** Like the Runs view: a run that completed some clips is PARTIAL, one the watcher stopped is CANCELLED. */
+function fileIcon(file: WatchedFile): vscode.ThemeIcon {
+  const status = file.state === 'failed' ? file.outcome?.status : undefined;
+  if (status === 'PARTIAL') return icon(['warning', 'list.warningForeground']);
+  if (status === 'CANCELLED') return icon(['circle-slash', 'list.warningForeground']);
+  return icon(FILE_ICON[file.state]);
 }
 
 function fileTooltip(folder: WatchedFolder, file: WatchedFile): vscode.MarkdownString {
@@ -105,11 +122,33 @@ function folderTooltip(folder: WatchedFolder): vscode.MarkdownString {
   return md;
 }
 
+function nodeId(node: WatchNode): string {
+  const base = `watch:${node.folder.dir}`;
+  switch (node.kind) {
+    case 'folder':
+      return base;
+    case 'group':
+      return `${base}:${node.state}`;
+    case 'file':
+      return `${base}:${node.file.state}:${node.file.name}`;
+    case 'more':
+      return `${base}:${node.state}:more`;
+  }
+}
+
 export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<WatchNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<WatchNode | WatchNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
   private lastFire = 0;
+  /** The whole view must be redrawn (a folder was looked at again), or only these rows (progress). */
+  private whole = false;
+  private readonly rows = new Set<WatchNode>();
+  /**
+   * One node object per row, kept across refreshes: VS Code finds a row to redraw by the object it
+   * was given, and redrawing only the running rows on progress keeps hovers on the others open.
+   */
+  private readonly nodes = new Map<string, WatchNode>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
@@ -117,10 +156,17 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
     store: RunStore,
   ) {
     this.subscriptions = [
-      folders.onDidChange(() => this.requestRefresh()),
-      // Live progress of the running JobSpecs comes from their runs.
+      folders.onDidChange(() => {
+        this.whole = true;
+        this.requestRefresh();
+      }),
+      // Live progress of a running JobSpec comes from its run, and redraws only its row.
       store.onDidChange((run) => {
-        if (run === undefined || run.watchFolder !== undefined) this.requestRefresh();
+        if (!run?.watchFolder) return;
+        const row = this.nodes.get(`watch:${run.watchFolder}:running:${path.basename(run.jobspecFile)}`);
+        if (!row) return;
+        this.rows.add(row);
+        this.requestRefresh();
       }),
     ];
   }
@@ -131,18 +177,36 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastFire = Date.now();
-      this.changed.fire(undefined);
+      const rows = [...this.rows];
+      this.rows.clear();
+      if (this.whole) {
+        this.whole = false;
+        this.nodes.clear();
+        this.changed.fire(undefined);
+      } else if (rows.length > 0) this.changed.fire(rows);
     }, wait);
   }
 
+  /** The kept node for this row, updated to the latest look at its folder. */
+  private keep(node: WatchNode): WatchNode {
+    const id = nodeId(node);
+    const kept = this.nodes.get(id);
+    if (!kept || kept.kind !== node.kind) {
+      this.nodes.set(id, node);
+      return node;
+    }
+    Object.assign(kept, node);
+    return kept;
+  }
+
   getChildren(node?: WatchNode): WatchNode[] {
-    if (!node) return this.folders.all().map((folder) => ({ kind: 'folder', folder }));
+    if (!node) return this.folders.all().map((folder) => this.keep({ kind: 'folder', folder }));
     const { folder } = node;
-    if (node.kind === 'folder') return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => ({ kind: 'group', folder, state }));
+    if (node.kind === 'folder') return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => this.keep({ kind: 'group', folder, state }));
     if (node.kind !== 'group') return [];
-    const files: WatchNode[] = folder.files[node.state].map((file) => ({ kind: 'file', folder, file }));
+    const files: WatchNode[] = folder.files[node.state].map((file) => this.keep({ kind: 'file', folder, file }));
     const more = folder.counts[node.state] - folder.files[node.state].length;
-    if (more > 0) files.push({ kind: 'more', folder, state: node.state, count: more });
+    if (more > 0) files.push(this.keep({ kind: 'more', folder, state: node.state, count: more }));
     return files;
   }
 
@@ -154,7 +218,7 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
 
   getTreeItem(node: WatchNode): vscode.TreeItem {
     const { folder } = node;
-    const id = `watch:${folder.dir}`;
+    const id = nodeId(node);
     switch (node.kind) {
       case 'folder': {
         const item = new vscode.TreeItem(folderLabel(folder, this.folders.all()), vscode.TreeItemCollapsibleState.Expanded);
@@ -173,7 +237,7 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
       }
       case 'group': {
         const item = new vscode.TreeItem(GROUP_LABEL[node.state], vscode.TreeItemCollapsibleState.Expanded);
-        item.id = `${id}:${node.state}`;
+        item.id = id;
         item.description = String(folder.counts[node.state]);
         item.tooltip = `${plural(folder.counts[node.state], 'JobSpec')} in ${path.join(folder.dir, node.state)}`;
         item.contextValue = `jobspecWatchGroup ${node.state}`;
@@ -182,11 +246,10 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
       case 'file': {
         const { file } = node;
         const item = new vscode.TreeItem(jobspecBase(file.name), vscode.TreeItemCollapsibleState.None);
-        item.id = `${id}:${file.state}:${file.name}`;
+        item.id = id;
         item.description = fileDescription(folder, file);
         item.tooltip = fileTooltip(folder, file);
-        // A run that the watcher stopped is filed under failed/ but was cancelled, not broken.
-        item.iconPath = file.outcome?.status === 'CANCELLED' ? icon(['circle-slash', 'list.warningForeground']) : icon(FILE_ICON[file.state]);
+        item.iconPath = fileIcon(file);
         item.contextValue = ['jobspecWatchFile', file.state, ...(file.resultFile ? ['result'] : [])].join(' ');
         item.resourceUri = vscode.Uri.file(file.file);
         item.command = { title: 'Open JobSpec', command: 'jobspec.openWatchedJobSpec', arguments: [node] };
@@ -194,7 +257,7 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
       }
       case 'more': {
         const item = new vscode.TreeItem(`… ${node.count} more`, vscode.TreeItemCollapsibleState.None);
-        item.id = `${id}:${node.state}:more`;
+        item.id = id;
         item.description = `only the ${node.state === 'pending' || node.state === 'running' ? 'first' : 'newest'} ${SHOWN_PER_STATE} are listed`;
         item.tooltip = path.join(folder.dir, node.state);
         item.contextValue = 'jobspecWatchMore';
