@@ -412,7 +412,7 @@ export function registerSuite(): void {
         assert.match(completed[0].description, /^2\/2 clips · /);
         assert.match(completed[0].contextValue, /^jobspecWatchFile completed result$/);
         assert.deepEqual(failed.map((f) => [f.label, f.icon, f.color]), [['b_bad', 'error', 'testing.iconFailed']]);
-        assert.match(failed[0].description, /^invalid JobSpec: /);
+        assert.match(failed[0].description, /^invalid · codec "prores_ultra" is not allowed/);
         // The tooltip is markdown: read it as the text it shows.
         const tip = failed[0].tooltip.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
         assert.match(tip, /Invalid JobSpec:\n\n- codec "prores_ultra" is not allowed/);
