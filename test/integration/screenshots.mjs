@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of the real UI: the packaged .vsix installed into the VS Code server, driven through
 // Chromium like a person would (Quick Open, the Command Palette). Writes PNGs to docs/screenshots/.
-// Usage: node test/integration/screenshots.mjs [outDir]
+// Usage: node test/integration/screenshots.mjs [outDir] [--only watch-folders]
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { ROOT } from './build.mjs';
 import { CODE_SERVER_CLI, ensureHostInstalled, launchBrowser, makeSandbox, startServer, workbenchUrl } from './host.mjs';
 
-const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs/screenshots'));
+const ARGS = process.argv.slice(2);
+const ONLY = ARGS.includes('--only') ? ARGS[ARGS.indexOf('--only') + 1] : undefined;
+const OUT = path.resolve(ARGS.find((a, i) => !a.startsWith('--') && ARGS[i - 1] !== '--only') ?? path.join(ROOT, 'docs/screenshots'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function ffmpeg(...args) {
@@ -22,12 +24,25 @@ function clip(file, seconds, size) {
 
 async function main() {
   ensureHostInstalled();
-  const sandbox = await makeSandbox('jobspec-shots-');
-  // Outside the sandbox: the Restricted Mode session installs the same package after this one ends.
+  // Outside the sandboxes: each session installs the same package.
   const vsixDir = await fs.mkdtemp(path.join(os.tmpdir(), 'jobspec-vsix-'));
   const vsix = path.join(vsixDir, 'jobspec-proxy.vsix');
-  const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, npm_config_yes: 'true' } });
-  if (pack.status !== 0) throw new Error('vsce package failed (run `npm run build` first)');
+  try {
+    const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, npm_config_yes: 'true' } });
+    if (pack.status !== 0) throw new Error('vsce package failed (run `npm run build` first)');
+    if (!ONLY) {
+      await mainSession(vsix);
+      await restrictedMode(vsix);
+    }
+    if (!ONLY || ONLY === 'watch-folders') await watchFolders(vsix);
+  } finally {
+    await fs.rm(vsixDir, { recursive: true, force: true });
+  }
+}
+
+/** 1-4. The editor, the Problems panel, the Runs view and the log, in one window. */
+async function mainSession(vsix) {
+  const sandbox = await makeSandbox('jobspec-shots-');
   execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'inherit' });
 
   const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
@@ -158,11 +173,6 @@ async function main() {
     if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
     else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
   }
-  try {
-    await restrictedMode(vsix);
-  } finally {
-    await fs.rm(vsixDir, { recursive: true, force: true });
-  }
 }
 
 /** 5. Restricted Mode: diagnostics still work, running is refused with the reason and a way out. */
@@ -202,6 +212,98 @@ async function restrictedMode(vsix) {
     await browser.close().catch(() => {});
     await server.stop();
     await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** 6. Watch folders: a watched drop folder mid-way, its JobSpecs by state, the watcher's run in the Runs view. */
+async function watchFolders(vsix) {
+  const sandbox = await makeSandbox('jobspec-shots-watch-');
+  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
+  const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
+  await fs.mkdir(ws('media'), { recursive: true });
+  for (const d of ['day1', 'day2']) await fs.mkdir(ws('out', d), { recursive: true });
+  for (const name of ['A001_C001', 'A001_C002', 'B001_C001']) clip(ws(`media/${name}.mov`), 1, '320x240');
+  for (const name of ['A002_C001', 'A002_C002', 'A002_C003']) clip(ws(`media/${name}.mov`), 6, '1280x720');
+  const bytes = Buffer.alloc(64 * 1024);
+  for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    bytes[i] = x & 0xff;
+  }
+  await fs.writeFile(ws('media/B001_C002.mov'), bytes);
+  // Relative paths in a dropped JobSpec resolve against the drop folder's pending/.
+  const spec = (jobId, sources, out, extra = {}) => ({
+    jobspec_version: '1',
+    job_id: jobId,
+    sources: sources.map((s) => `../../media/${s}.mov`),
+    output_directory: `../../out/${out}`,
+    codec: 'prores_proxy',
+    container: 'mov',
+    resolution: 'half',
+    naming_template: '{source_name}_proxy',
+    ...extra,
+  });
+  const drop = ws('camera-drop');
+  await fs.mkdir(path.join(drop, 'pending'), { recursive: true });
+  const jobs = {
+    day1_camA: spec('day1_camA', ['A001_C001', 'A001_C002'], 'day1'),
+    day1_camB: spec('day1_camB', ['B001_C001', 'B001_C002'], 'day1'),
+    day1_sound: { ...spec('day1_sound', ['A001_C001'], 'day1'), resolutoin: 'half' },
+    day2_camA: spec('day2_camA', ['A002_C001', 'A002_C002', 'A002_C003'], 'day2', { codec: 'prores_hq', resolution: 'same' }),
+    day2_camB: spec('day2_camB', ['A002_C001'], 'day2', { naming_template: '{source_name}_b' }),
+    day2_camC: spec('day2_camC', ['A002_C002'], 'day2', { naming_template: '{source_name}_c' }),
+  };
+  delete jobs.day1_sound.resolution;
+  for (const [name, body] of Object.entries(jobs)) await fs.writeFile(path.join(drop, 'pending', `${name}.jobspec.json`), JSON.stringify(body, null, 2) + '\n');
+
+  const server = await startServer(sandbox);
+  const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
+    await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+    await sleep(4000);
+    const palette = async (title) => {
+      await page.keyboard.press('F1');
+      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+      await page.keyboard.type(title, { delay: 10 });
+      await sleep(600);
+      await page.keyboard.press('Enter');
+      await sleep(600);
+    };
+    await palette('JobSpec: Focus on Watch Folders View');
+    for (let i = 0; i < 3; i++) await palette('View: Increase Current View Size');
+    // The folder picker of a browser window is VS Code's own: type the path, then accept it.
+    await palette('JobSpec: Watch Folder…');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill(drop + '/');
+    await sleep(800);
+    await page.keyboard.press('Enter');
+    await sleep(1500);
+    // Two finished, two failed, one running with progress, two waiting.
+    await page.waitForFunction(() => [...document.querySelectorAll('.monaco-list-row')].some((r) => /clip [23]\/3/.test(r.textContent ?? '')), null, { timeout: 180_000 });
+    await sleep(1200);
+    await page.mouse.move(900, 300);
+    await palette('Notifications: Clear All Notifications');
+    const file = path.join(OUT, 'watch-folders.png');
+    await page.screenshot({ path: file });
+    console.log(`[shots] ${file}`);
+    // The invalid JobSpec's problems, from its result file.
+    const row = page.locator('.monaco-list-row:has-text("day1_sound") .label-name').last();
+    const box = await row.boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + 5, box.y + box.height / 2);
+      await page.mouse.move(box.x + 15, box.y + box.height / 2, { steps: 5 });
+    }
+    await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => console.log('[shots] no tooltip appeared'));
+    await sleep(800);
+    const tip = path.join(OUT, 'watch-folders-tooltip.png');
+    await page.screenshot({ path: tip });
+    console.log(`[shots] ${tip}`);
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
+    else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
   }
 }
 
