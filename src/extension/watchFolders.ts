@@ -108,6 +108,8 @@ export class WatchFolders implements vscode.Disposable {
   private rescan = false;
   private lastScan = 0;
   private disposed = false;
+  /** While folders are watched again on start-up, the saved list is written once at the end. */
+  private resuming = false;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -170,6 +172,7 @@ export class WatchFolders implements vscode.Disposable {
       pollMs: POLL_MS,
       stallTimeoutSeconds: settings.stallTimeoutSeconds,
       log: (line) => {
+        if (this.disposed) return;
         const text = line.replace(/^\[watch\]/, `[watch ${label}]`);
         if (/: failed\b/.test(line)) this.log.error(text);
         else if (/moved to failed\//.test(line)) this.log.warn(text);
@@ -180,11 +183,12 @@ export class WatchFolders implements vscode.Disposable {
       onResult: (name, outcome) => this.onResult(folder, name, outcome),
     }).then(
       () => {
-        this.log.info(`Stopped watching ${root}.`);
+        if (!this.disposed) this.log.info(`Stopped watching ${root}.`);
       },
       (err: unknown) => {
+        if (this.disposed) return;
         this.log.error(`Watching ${root} stopped: ${message(err)}`);
-        if (!this.disposed) notify('error', `Watching ${root} stopped: ${message(err)}`, { title: 'Show Log', run: () => this.log.show() });
+        notify('error', `Watching ${root} stopped: ${message(err)}`, { title: 'Show Log', run: () => this.log.show() });
       },
     ).finally(() => this.forget(folder));
     this.addFileWatcher(root);
@@ -217,8 +221,23 @@ export class WatchFolders implements vscode.Disposable {
       this.log.info(`${saved.length} watch folder${saved.length === 1 ? '' : 's'} of this workspace will be watched again once you trust it.`);
       return;
     }
-    for (const dir of saved) await this.watch(dir, 'resume');
-    await this.persist();
+    // A folder that is gone is forgotten; one that could not be watched now (no ffmpeg) is kept for next time.
+    const keep: string[] = [];
+    this.resuming = true;
+    try {
+      for (const dir of saved) {
+        const st = await fs.stat(dir).catch(() => undefined);
+        if (!st?.isDirectory()) {
+          this.log.warn(`Not watching ${dir} again: ${st ? 'it is not a folder' : 'it does not exist'}.`);
+          continue;
+        }
+        keep.push(dir);
+        await this.watch(dir, 'resume');
+      }
+    } finally {
+      this.resuming = false;
+    }
+    if (!this.disposed) await this.state.update(STATE_KEY, [...new Set([...keep, ...this.all().filter((f) => f.phase === 'watching').map((f) => f.dir)])]);
   }
 
   private onEvent(folder: WatchedFolder, name: string, e: RunEvent): void {
@@ -266,7 +285,7 @@ export class WatchFolders implements vscode.Disposable {
   }
 
   private async persist(): Promise<void> {
-    if (this.disposed) return;
+    if (this.disposed || this.resuming) return;
     await this.state.update(STATE_KEY, this.all().filter((f) => f.phase === 'watching').map((f) => f.dir));
   }
 
