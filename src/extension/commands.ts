@@ -121,7 +121,8 @@ export class Commands {
   }
 
   async cancel(t: Target): Promise<boolean> {
-    const run = await this.pickRun(t, (r) => r.phase === 'running' && !r.watchFolder, 'No JobSpec run is in progress.');
+    // From the palette a watch folder's runs are not offered; named (CodeLens, editor title, tree) they are explained.
+    const run = await this.pickRun(t, (r) => r.phase === 'running' && (t !== undefined || !r.watchFolder), 'No JobSpec run is in progress.');
     if (!run || run.phase !== 'running') return false;
     if (run.watchFolder) {
       const folder = run.watchFolder;
