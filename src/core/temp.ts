@@ -18,7 +18,8 @@ export function isTempName(name: string): boolean {
   return name.startsWith(PREFIX);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host is still running (EPERM: it is, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,7 +44,7 @@ export async function cleanStaleTemps(dir: string): Promise<string[]> {
     const m = PATTERN.exec(name);
     if (!m || m[1] !== HOST) continue;
     const pid = Number(m[2]);
-    if (pid === process.pid || alive(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     try {
       await fs.rm(path.join(dir, name), { force: true });
       removed.push(name);

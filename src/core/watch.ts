@@ -1,9 +1,11 @@
 // Watch folders: JobSpecs dropped into DIR/pending/ move to running/, run, then land in completed/ or
 // failed/ with <name>.result.json beside them. Taken in sorted-name order, once they stop growing.
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateJobSpecText } from './jobspec';
 import { runJob } from './run';
+import { processAlive } from './temp';
 import { EnvironmentError, type Tools } from './tools';
 import { EXIT, type Problem, type RunEvent, type RunResult } from './types';
 
@@ -81,6 +83,53 @@ export async function watchFolder(dir: string, opts: WatchOptions): Promise<numb
   const poll = opts.pollMs ?? 1000;
   const maxWorkers = Math.max(1, opts.maxWorkers ?? 1);
   await ensureDirs(root);
+  const release = await takeWatchLock(root);
+  try {
+    return await watchLoop(root, opts, log, poll, maxWorkers);
+  } finally {
+    await release();
+  }
+}
+
+export const WATCH_LOCK = '.jobspec-watch.lock';
+
+interface LockOwner {
+  host?: string;
+  pid?: number;
+  started?: string;
+}
+
+/**
+ * One watcher per folder: a second one would take the first one's running/ files for leftovers of
+ * a crash and move them to failed/. A lock whose process is gone (on this host) is taken over.
+ */
+async function takeWatchLock(root: string): Promise<() => Promise<void>> {
+  const lock = path.join(root, WATCH_LOCK);
+  const me = { host: os.hostname(), pid: process.pid, started: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fs.writeFile(lock, JSON.stringify(me) + '\n', { flag: 'wx' });
+      return () => fs.rm(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    let owner: LockOwner | null = null;
+    try {
+      owner = JSON.parse(await fs.readFile(lock, 'utf8')) as LockOwner;
+    } catch {
+      owner = null; // Unreadable or half-written: nobody can be holding it meaningfully.
+    }
+    if (owner?.host && owner.host !== me.host) {
+      throw new Error(`${root} is already watched from host ${owner.host} (process ${owner.pid}, since ${owner.started}). Stop that watcher first; if it is gone for good, delete ${lock}.`);
+    }
+    if (owner && typeof owner.pid === 'number' && processAlive(owner.pid)) {
+      throw new Error(`${root} is already watched by process ${owner.pid} (since ${owner.started}). Stop that watcher first: two watchers would take each other's running JobSpecs for crashed ones.`);
+    }
+    await fs.rm(lock, { force: true });
+  }
+}
+
+async function watchLoop(root: string, opts: WatchOptions, log: (line: string) => void, poll: number, maxWorkers: number): Promise<number> {
   await recover(root, log);
   log(`[watch] watching ${path.join(root, 'pending')} (${maxWorkers} at a time${opts.once ? ', once' : ''})`);
 

@@ -108,4 +108,22 @@ describe('jobspec watch DIR --once', () => {
     assert.deepEqual((await fs.readdir(path.join(watch, 'completed'))).sort(), ['only.jobspec.json', 'only.result.json']);
     assert.ok((await fs.stat(path.join(out, 'good_proxy.mov'))).size > 0);
   });
+
+  test('one watcher per folder: a second is refused while the first runs, a dead one\'s lock is taken over', async () => {
+    const watch = path.join(dir, 'w4');
+    await fs.mkdir(path.join(watch, 'running'), { recursive: true });
+    await fs.writeFile(path.join(watch, 'running', 'busy.jobspec.json'), '{}');
+    const lock = path.join(watch, '.jobspec-watch.lock');
+    const os = await import('node:os');
+    // A live watcher (this test process stands in for it) holds the folder.
+    await fs.writeFile(lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: 'earlier' }));
+    await assert.rejects(core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50 }), /already watched by process \d+ .*Stop that watcher first/);
+    assert.deepEqual(await fs.readdir(path.join(watch, 'running')), ['busy.jobspec.json'], "the live watcher's running JobSpec is left alone");
+    // A lock of a process that is gone is stale: the new watcher takes over and recovers running/.
+    await fs.writeFile(lock, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 7, started: 'long ago' }));
+    const code = await core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50 });
+    assert.equal(code, 0);
+    assert.deepEqual((await fs.readdir(path.join(watch, 'failed'))).sort(), ['busy.jobspec.json', 'busy.result.json']);
+    await assert.rejects(fs.stat(lock), 'the lock is released when the watcher ends');
+  });
 });
