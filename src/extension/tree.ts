@@ -80,6 +80,11 @@ function clipDescription(clip: ClipState): string {
   }
 }
 
+/** The tree item id: stable across refreshes, so VS Code keeps each row (and its expansion) in place. */
+function nodeId(node: RunsNode): string {
+  return node.kind === 'run' ? node.run.key : `${node.run.key}/${node.clip.index}`;
+}
+
 function fence(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
   const f = '`'.repeat(longest + 1);
@@ -128,17 +133,43 @@ export function clipContextValue(clip: ClipState): string {
   return tags.join(' ');
 }
 
+/** What a progress tick cannot change: when this differs, the run's rows are redrawn with the whole view. */
+function runShape(run: RunState): string {
+  return [run.phase, run.status ?? '', run.jobId, run.jobspecFile, run.error ?? '', run.result ? 'result' : '', ...run.clips.map((c) => `${c.index}:${c.status}`)].join('|');
+}
+
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
   private lastFire = 0;
   private readonly subscription: vscode.Disposable;
   /** Refreshes actually sent to the view (tests check the throttle). */
   refreshCount = 0;
+  /** The whole view must be redrawn (a run came, went, or a clip changed status), or only rows of these runs (progress). */
+  private whole = false;
+  private readonly progressed = new Set<RunState>();
+  /** Each run's shape when last seen, to tell a progress tick from a change of status. */
+  private readonly shapes = new Map<string, string>();
+  /**
+   * One node object per row, kept across refreshes: VS Code finds a row to redraw by the object it
+   * was given, and redrawing only the rows whose text changed keeps hovers on the others open.
+   */
+  private readonly nodes = new Map<string, RunsNode>();
+  /** The description each row was last drawn with, as far as targeted redraws go. */
+  private readonly drawn = new Map<string, string>();
 
   constructor(private readonly store: RunStore) {
-    this.subscription = store.onDidChange(() => this.requestRefresh());
+    this.subscription = store.onDidChange((run) => {
+      if (!run) this.whole = true;
+      else {
+        const shape = runShape(run);
+        if (this.shapes.get(run.key) !== shape) this.whole = true;
+        else this.progressed.add(run);
+        this.shapes.set(run.key, shape);
+      }
+      this.requestRefresh();
+    });
   }
 
   /** Coalesce changes: at most one refresh per REFRESH_MS, and always one after the last change. */
@@ -148,26 +179,68 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastFire = Date.now();
+      const runs = [...this.progressed];
+      this.progressed.clear();
+      if (this.whole) {
+        this.whole = false;
+        this.drawn.clear();
+        const live = new Set(this.store.all().map((r) => r.key));
+        for (const key of this.shapes.keys()) if (!live.has(key)) this.shapes.delete(key);
+        this.refreshCount++;
+        this.changed.fire(undefined);
+        return;
+      }
+      const rows = runs.flatMap((run) => this.changedRows(run));
+      if (rows.length === 0) return;
       this.refreshCount++;
-      this.changed.fire(undefined);
+      this.changed.fire(rows);
     }, wait);
   }
 
+  /** The rows of a run whose description moved on since they were last drawn: its running clips, and the run (elapsed time). */
+  private changedRows(run: RunState): RunsNode[] {
+    if (!this.store.all().includes(run)) return [];
+    const rows: RunsNode[] = [];
+    const mark = (node: RunsNode, description: string): void => {
+      const id = nodeId(node);
+      if (this.drawn.get(id) === description) return;
+      this.drawn.set(id, description);
+      rows.push(node);
+    };
+    mark(this.keep({ kind: 'run', run }), runDescription(run));
+    for (const clip of run.clips) if (clip.status === 'RUNNING') mark(this.keep({ kind: 'clip', run, clip }), clipDescription(clip));
+    return rows;
+  }
+
+  /** The kept node for this row (a new one when its run or clip record was replaced). */
+  private keep(node: RunsNode): RunsNode {
+    const id = nodeId(node);
+    const kept = this.nodes.get(id);
+    if (kept && kept.run === node.run && (kept.kind === 'run' || (node.kind === 'clip' && kept.clip === node.clip))) return kept;
+    this.nodes.set(id, node);
+    return node;
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
-    if (!node) return this.store.all().map((run) => ({ kind: 'run', run }));
-    if (node.kind === 'run') return node.run.clips.map((clip) => ({ kind: 'clip', run: node.run, clip }));
+    if (!node) {
+      const runs = this.store.all();
+      const live = new Set(runs.map((r) => r.key));
+      for (const [id, kept] of this.nodes) if (!live.has(kept.run.key)) this.nodes.delete(id);
+      return runs.map((run) => this.keep({ kind: 'run', run }));
+    }
+    if (node.kind === 'run') return node.run.clips.map((clip) => this.keep({ kind: 'clip', run: node.run, clip }));
     return [];
   }
 
   getParent(node: RunsNode): RunsNode | undefined {
-    return node.kind === 'clip' ? { kind: 'run', run: node.run } : undefined;
+    return node.kind === 'clip' ? this.keep({ kind: 'run', run: node.run }) : undefined;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'run') {
       const { run } = node;
       const item = new vscode.TreeItem(run.name, run.phase === 'running' || run.status !== 'COMPLETED' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
-      item.id = run.key;
+      item.id = nodeId(node);
       item.description = runDescription(run);
       item.tooltip = runTooltip(run);
       item.iconPath = run.phase === 'running' ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : icon(RUN_ICON[run.status ?? 'FAILED']);
@@ -177,7 +250,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     const { run, clip } = node;
     const item = new vscode.TreeItem(path.basename(clip.source), vscode.TreeItemCollapsibleState.None);
-    item.id = `${run.key}/${clip.index}`;
+    item.id = nodeId(node);
     item.description = clipDescription(clip);
     item.tooltip = clipTooltip(run, clip);
     item.iconPath = icon(CLIP_ICON[clip.status]);
