@@ -1,6 +1,7 @@
 // The `Runs` view: each run, newest first, expands to its clips in sources order.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Coalescer } from './coalesce';
 import { formatCommandLine, formatDuration, type ClipStatus, type RunStatus } from '../core';
 import { bytes, plural } from './format';
 import { countByStatus } from './lines';
@@ -141,8 +142,8 @@ function runShape(run: RunState): string {
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private timer: NodeJS.Timeout | undefined;
-  private lastFire = 0;
+  /** At most one redraw per REFRESH_MS, and always one after the last change. */
+  private readonly refresh = new Coalescer(REFRESH_MS, () => this.flush());
   private readonly subscription: vscode.Disposable;
   /** Refreshes actually sent to the view (tests check the throttle). */
   refreshCount = 0;
@@ -172,29 +173,26 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     });
   }
 
-  /** Coalesce changes: at most one refresh per REFRESH_MS, and always one after the last change. */
   private requestRefresh(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastFire + REFRESH_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.lastFire = Date.now();
-      const runs = [...this.progressed];
-      this.progressed.clear();
-      if (this.whole) {
-        this.whole = false;
-        this.drawn.clear();
-        const live = new Set(this.store.all().map((r) => r.key));
-        for (const key of this.shapes.keys()) if (!live.has(key)) this.shapes.delete(key);
-        this.refreshCount++;
-        this.changed.fire(undefined);
-        return;
-      }
-      const rows = runs.flatMap((run) => this.changedRows(run));
-      if (rows.length === 0) return;
+    this.refresh.request();
+  }
+
+  private flush(): void {
+    const runs = [...this.progressed];
+    this.progressed.clear();
+    if (this.whole) {
+      this.whole = false;
+      this.drawn.clear();
+      const live = new Set(this.store.all().map((r) => r.key));
+      for (const key of this.shapes.keys()) if (!live.has(key)) this.shapes.delete(key);
       this.refreshCount++;
-      this.changed.fire(rows);
-    }, wait);
+      this.changed.fire(undefined);
+      return;
+    }
+    const rows = runs.flatMap((run) => this.changedRows(run));
+    if (rows.length === 0) return;
+    this.refreshCount++;
+    this.changed.fire(rows);
   }
 
   /** The rows of a run whose description moved on since they were last drawn: its running clips, and the run (elapsed time). */
@@ -259,7 +257,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.refresh.dispose();
     this.subscription.dispose();
     this.changed.dispose();
   }

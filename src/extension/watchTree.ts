@@ -2,6 +2,7 @@
 // by state (pending, running, completed, failed). A running JobSpec shows its run's live progress.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Coalescer } from './coalesce';
 import { formatDuration, WATCH_DIRS } from '../core';
 import { plural } from './format';
 import type { RunState, RunStore } from './runs';
@@ -139,8 +140,8 @@ function nodeId(node: WatchNode): string {
 export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<WatchNode | WatchNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private timer: NodeJS.Timeout | undefined;
-  private lastFire = 0;
+  /** At most one redraw per REFRESH_MS, and always one after the last change. */
+  private readonly refresh = new Coalescer(REFRESH_MS, () => this.flush());
   /** The whole view must be redrawn (a folder was looked at again), or only these rows (progress). */
   private whole = false;
   private readonly rows = new Set<WatchNode>();
@@ -172,19 +173,17 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
   }
 
   private requestRefresh(): void {
-    if (this.timer) return;
-    const wait = Math.max(0, this.lastFire + REFRESH_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.lastFire = Date.now();
-      const rows = [...this.rows];
-      this.rows.clear();
-      if (this.whole) {
-        this.whole = false;
-        this.nodes.clear();
-        this.changed.fire(undefined);
-      } else if (rows.length > 0) this.changed.fire(rows);
-    }, wait);
+    this.refresh.request();
+  }
+
+  private flush(): void {
+    const rows = [...this.rows];
+    this.rows.clear();
+    if (this.whole) {
+      this.whole = false;
+      this.nodes.clear();
+      this.changed.fire(undefined);
+    } else if (rows.length > 0) this.changed.fire(rows);
   }
 
   /** The kept node for this row, updated to the latest look at its folder. */
@@ -267,7 +266,7 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.refresh.dispose();
     for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
   }
