@@ -14,6 +14,22 @@ const ONLY = ARGS.includes('--only') ? ARGS[ARGS.indexOf('--only') + 1] : undefi
 const OUT = path.resolve(ARGS.find((a, i) => !a.startsWith('--') && ARGS[i - 1] !== '--only') ?? path.join(ROOT, 'docs/screenshots'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Type into the Command Palette (F1) or Quick Open (Ctrl+P), as a person would, and accept. */
+function workbenchKeys(page) {
+  const quickInput = async (key, text, settle) => {
+    await page.keyboard.press(key);
+    await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
+    await page.keyboard.type(text, { delay: 10 });
+    await sleep(settle[0]);
+    await page.keyboard.press('Enter');
+    await sleep(settle[1]);
+  };
+  return {
+    palette: (title) => quickInput('F1', title, [600, 600]),
+    open: (file) => quickInput('Control+P', file, [800, 1500]),
+  };
+}
+
 function ffmpeg(...args) {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
@@ -91,22 +107,7 @@ async function mainSession(vsix) {
       await page.screenshot({ path: file, ...(clipRect ? { clip: clipRect } : {}) });
       console.log(`[shots] ${file}`);
     };
-    const palette = async (title) => {
-      await page.keyboard.press('F1');
-      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
-      await page.keyboard.type(title, { delay: 10 });
-      await sleep(600);
-      await page.keyboard.press('Enter');
-      await sleep(600);
-    };
-    const open = async (file) => {
-      await page.keyboard.press('Control+P');
-      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
-      await page.keyboard.type(file, { delay: 10 });
-      await sleep(800);
-      await page.keyboard.press('Enter');
-      await sleep(1500);
-    };
+    const { palette, open } = workbenchKeys(page);
     const dismissNotifications = async () => {
       await palette('Notifications: Clear All Notifications');
     };
@@ -191,18 +192,10 @@ async function restrictedMode(vsix) {
     await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
     await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
     await sleep(4000);
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
-    await page.keyboard.type('two-clips.jobspec.json', { delay: 10 });
-    await sleep(800);
-    await page.keyboard.press('Enter');
+    const { palette, open } = workbenchKeys(page);
+    await open('two-clips.jobspec.json');
     await page.waitForSelector('.codelens-decoration', { timeout: 20_000 });
-    await sleep(1500);
-    await page.keyboard.press('F1');
-    await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
-    await page.keyboard.type('JobSpec: Execute JobSpec', { delay: 10 });
-    await sleep(600);
-    await page.keyboard.press('Enter');
+    await palette('JobSpec: Execute JobSpec');
     await page.waitForSelector('.notifications-toasts .notification-toast', { timeout: 10_000 });
     await sleep(800);
     const file = path.join(OUT, 'restricted-mode.png');
@@ -262,14 +255,7 @@ async function watchFolders(vsix) {
     await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
     await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
     await sleep(4000);
-    const palette = async (title) => {
-      await page.keyboard.press('F1');
-      await page.waitForSelector('.quick-input-widget .quick-input-box input', { state: 'visible' });
-      await page.keyboard.type(title, { delay: 10 });
-      await sleep(600);
-      await page.keyboard.press('Enter');
-      await sleep(600);
-    };
+    const { palette } = workbenchKeys(page);
     await palette('JobSpec: Focus on Watch Folders View');
     for (let i = 0; i < 3; i++) await palette('View: Increase Current View Size');
     // The folder picker of a browser window is VS Code's own: type the path, then accept it.
