@@ -57,9 +57,25 @@ async function main() {
 }
 
 /** 1-4. The editor, the Problems panel, the Runs view and the log, in one window. */
+/** Fixed pseudo-random bytes (xorshift32) named like a clip: ffprobe cannot read them, every time. */
+async function corruptClip(file) {
+  const bytes = Buffer.alloc(64 * 1024);
+  for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    bytes[i] = x & 0xff;
+  }
+  await fs.writeFile(file, bytes);
+}
+
+/** A fresh server sandbox with the packaged extension installed. */
+async function sandboxWith(vsix, prefix) {
+  const sandbox = await makeSandbox(prefix);
+  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
+  return sandbox;
+}
+
 async function mainSession(vsix) {
-  const sandbox = await makeSandbox('jobspec-shots-');
-  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'inherit' });
+  const sandbox = await sandboxWith(vsix, 'jobspec-shots-');
 
   const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
   await fs.mkdir(ws('media'), { recursive: true });
@@ -67,13 +83,7 @@ async function mainSession(vsix) {
   clip(ws('media/clip_a.mov'), 1, '320x240');
   clip(ws('media/clip_b.mov'), 1, '320x240');
   for (const name of ['A001_C003', 'A001_C004', 'A001_C005']) clip(ws(`media/${name}.mov`), 5, '1280x720');
-  // Fixed pseudo-random bytes (xorshift32): ffprobe cannot read them, every time.
-  const bytes = Buffer.alloc(64 * 1024);
-  for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    bytes[i] = x & 0xff;
-  }
-  await fs.writeFile(ws('media/corrupt.mov'), bytes);
+  await corruptClip(ws('media/corrupt.mov'));
   await fs.writeFile(
     ws('day.jobspec.json'),
     JSON.stringify(
@@ -178,13 +188,12 @@ async function mainSession(vsix) {
 
 /** 5. Restricted Mode: diagnostics still work, running is refused with the reason and a way out. */
 async function restrictedMode(vsix) {
-  const sandbox = await makeSandbox('jobspec-shots-restricted-');
+  const sandbox = await sandboxWith(vsix, 'jobspec-shots-restricted-');
   const settingsFile = path.join(sandbox.dirs['user-data'], 'User/settings.json');
   const settings = JSON.parse(await fs.readFile(settingsFile, 'utf8'));
   settings['security.workspace.trust.enabled'] = true;
   settings['security.workspace.trust.startupPrompt'] = 'never';
   await fs.writeFile(settingsFile, JSON.stringify(settings, null, 2));
-  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
   const server = await startServer(sandbox);
   const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
   try {
@@ -210,19 +219,13 @@ async function restrictedMode(vsix) {
 
 /** 6. Watch folders: a watched drop folder mid-way, its JobSpecs by state, the watcher's run in the Runs view. */
 async function watchFolders(vsix) {
-  const sandbox = await makeSandbox('jobspec-shots-watch-');
-  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
+  const sandbox = await sandboxWith(vsix, 'jobspec-shots-watch-');
   const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
   await fs.mkdir(ws('media'), { recursive: true });
   for (const d of ['day1', 'day2']) await fs.mkdir(ws('out', d), { recursive: true });
   for (const name of ['A001_C001', 'A001_C002', 'B001_C001']) clip(ws(`media/${name}.mov`), 1, '320x240');
   for (const name of ['A002_C001', 'A002_C002', 'A002_C003']) clip(ws(`media/${name}.mov`), 6, '1280x720');
-  const bytes = Buffer.alloc(64 * 1024);
-  for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    bytes[i] = x & 0xff;
-  }
-  await fs.writeFile(ws('media/B001_C002.mov'), bytes);
+  await corruptClip(ws('media/B001_C002.mov'));
   // Relative paths in a dropped JobSpec resolve against the drop folder's pending/.
   const spec = (jobId, sources, out, extra = {}) => ({
     jobspec_version: '1',
