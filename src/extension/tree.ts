@@ -169,12 +169,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         else this.progressed.add(run);
         this.shapes.set(run.key, shape);
       }
-      this.requestRefresh();
+      this.refresh.request();
     });
-  }
-
-  private requestRefresh(): void {
-    this.refresh.request();
   }
 
   private flush(): void {

@@ -159,7 +159,7 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
     this.subscriptions = [
       folders.onDidChange(() => {
         this.whole = true;
-        this.requestRefresh();
+        this.refresh.request();
       }),
       // Live progress of a running JobSpec comes from its run, and redraws only its row.
       store.onDidChange((run) => {
@@ -167,13 +167,9 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
         const row = this.nodes.get(`watch:${run.watchFolder}:running:${path.basename(run.jobspecFile)}`);
         if (!row) return;
         this.rows.add(row);
-        this.requestRefresh();
+        this.refresh.request();
       }),
     ];
-  }
-
-  private requestRefresh(): void {
-    this.refresh.request();
   }
 
   private flush(): void {
