@@ -130,7 +130,10 @@ function writeSpec(file: string, spec: Record<string, unknown>): string {
 
 /** The newest report in `dir`, as the run wrote it. */
 function readReport(dir: string): { clips: { status: string; ffmpeg_args: string[]; output: string }[]; ffmpeg: { path: string } } {
-  const reports = fs.readdirSync(dir).filter((n) => n.endsWith('.report.json')).sort();
+  const reports = fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.report.json'))
+    .sort();
   if (!reports.length) die(`no report in ${dir}`);
   return JSON.parse(fs.readFileSync(path.join(dir, reports[reports.length - 1]), 'utf8'));
 }
@@ -145,12 +148,36 @@ function makeClip(file: string, o: { seconds: number; size: string; rate: number
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.part.mov`;
   execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${o.size}:rate=${o.rate}`,
-    '-f', 'lavfi', '-i', `sine=frequency=${o.frequency}:sample_rate=48000`,
-    '-t', String(o.seconds),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(o.rate),
-    '-c:a', 'pcm_s16le', '-timecode', o.timecode, '-f', 'mov', tmp,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${o.size}:rate=${o.rate}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${o.frequency}:sample_rate=48000`,
+    '-t',
+    String(o.seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(o.rate),
+    '-c:a',
+    'pcm_s16le',
+    '-timecode',
+    o.timecode,
+    '-f',
+    'mov',
+    tmp,
   ]);
   fs.renameSync(tmp, file);
 }
@@ -213,7 +240,10 @@ async function overheadAndConcurrency(sources: string[]): Promise<Record<string,
     return [report.ffmpeg.path, ...args].map(shq).join(' ') + ' >/dev/null 2>&1';
   });
   const script = path.join(work, 'plain-loop.sh');
-  fs.writeFileSync(script, ['#!/usr/bin/env bash', '# The same ffmpeg argument lists as the run\'s report, as a plain loop.', 'set -e', ...lines, ''].join('\n'));
+  fs.writeFileSync(
+    script,
+    ['#!/usr/bin/env bash', "# The same ffmpeg argument lists as the run's report, as a plain loop.", 'set -e', ...lines, ''].join('\n'),
+  );
   const shellRun = async (): Promise<Timed> => {
     emptyDir(shellOut);
     return mustRun('bash', [script]);
@@ -226,7 +256,9 @@ async function overheadAndConcurrency(sources: string[]): Promise<Record<string,
     for (const which of order) {
       const r = which === 'shell' ? await shellRun() : await jobspecRun();
       (which === 'shell' ? shell : jobspec).push(r);
-      log(`overhead round ${round + 1}/${CFG.rounds}: ${which.padEnd(7)} ${r.wall.toFixed(2)}s wall, ${r.cpu.toFixed(2)} CPU-s, others ${r.otherCpu.toFixed(2)} CPU-s`);
+      log(
+        `overhead round ${round + 1}/${CFG.rounds}: ${which.padEnd(7)} ${r.wall.toFixed(2)}s wall, ${r.cpu.toFixed(2)} CPU-s, others ${r.otherCpu.toFixed(2)} CPU-s`,
+      );
     }
   }
   const overhead = {
@@ -252,7 +284,15 @@ async function overheadAndConcurrency(sources: string[]): Promise<Record<string,
   const row = (label: string, n: number, runs: Timed[]): Record<string, unknown> => {
     const wall = median(runs.map((r) => r.wall));
     const cpu = median(runs.map((r) => r.cpu));
-    return { setting: label, n, runs: runs.length, wall_s: r3(wall), cpu_s: r2(cpu), wall_over_cpu_per_core: r3(wall / (cpu / CORES)), other_cpu_s: r2(median(runs.map((r) => r.otherCpu))) };
+    return {
+      setting: label,
+      n,
+      runs: runs.length,
+      wall_s: r3(wall),
+      cpu_s: r2(cpu),
+      wall_over_cpu_per_core: r3(wall / (cpu / CORES)),
+      other_cpu_s: r2(median(runs.map((r) => r.otherCpu))),
+    };
   };
   rows.push(row('1', 1, jobspec));
   const settings: [string, number][] = [['2', 2]];
@@ -271,7 +311,8 @@ async function overheadAndConcurrency(sources: string[]): Promise<Record<string,
   }
   // On one or two cores "auto" is a setting already measured: shown again under its own name.
   const auto = rows.find((r) => r.n === CORES);
-  if (auto && !settings.some(([label]) => label.startsWith('auto'))) rows.push({ ...auto, setting: `auto (${CORES})`, same_as: auto.setting });
+  if (auto && !settings.some(([label]) => label.startsWith('auto')))
+    rows.push({ ...auto, setting: `auto (${CORES})`, same_as: auto.setting });
   const best = Math.min(...rows.map((r) => r.wall_over_cpu_per_core as number));
   return { overhead, concurrency: { cores: CORES, rows, best_ratio: best, goal: 1.1 } };
 }
@@ -287,14 +328,27 @@ async function validation(): Promise<Record<string, unknown>> {
     if (!fs.existsSync(f)) fs.writeFileSync(f, 'x');
   }
   fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
-  const big = writeSpec(path.join(dir, 'many.jobspec.json'), proxySpec(names.map((x) => `src/${x}`), 'out', { naming_template: '{source_name}_{index}' }));
+  const big = writeSpec(
+    path.join(dir, 'many.jobspec.json'),
+    proxySpec(
+      names.map((x) => `src/${x}`),
+      'out',
+      { naming_template: '{source_name}_{index}' },
+    ),
+  );
 
   // In-process: the engine's loadJobSpec, bundled as the command bundles it.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-bench-'));
   const outfile = path.join(tmp, 'jobspec.cjs');
   buildSync({
     stdin: { contents: "export { loadJobSpec } from './src/core/jobspec';", resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-entry.ts' },
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', mainFields: ['module', 'main'], logLevel: 'warning', outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    mainFields: ['module', 'main'],
+    logLevel: 'warning',
+    outfile,
   });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadJobSpec } = require(outfile) as { loadJobSpec: (f: string, o?: object) => Promise<{ ok: boolean; problems: unknown[] }> };
@@ -333,7 +387,13 @@ async function coldStart(source: string): Promise<Record<string, unknown>> {
     baseline.push((await mustRun(process.execPath, ['-e', '0'])).wall * 1000);
     cli.push((await mustRun(process.execPath, [CLI, 'validate', f])).wall * 1000);
   }
-  return { runs: CFG.coldRuns, validate_median_ms: Math.round(median(cli)), validate_min_ms: Math.round(Math.min(...cli)), bare_node_median_ms: Math.round(median(baseline)), goal_ms: 150 };
+  return {
+    runs: CFG.coldRuns,
+    validate_median_ms: Math.round(median(cli)),
+    validate_min_ms: Math.round(Math.min(...cli)),
+    bare_node_median_ms: Math.round(median(baseline)),
+    goal_ms: 150,
+  };
 }
 
 function bundles(): Record<string, unknown> {
@@ -341,8 +401,17 @@ function bundles(): Record<string, unknown> {
   // The same bundles minified, built in memory (dist/ is left as npm run build made it).
   const min = (entry: string, external: string[]): number => {
     const r = buildSync({
-      entryPoints: [path.join(ROOT, entry)], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true,
-      legalComments: 'none', mainFields: ['module', 'main'], external, write: false, logLevel: 'silent',
+      entryPoints: [path.join(ROOT, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      legalComments: 'none',
+      mainFields: ['module', 'main'],
+      external,
+      write: false,
+      logLevel: 'silent',
     });
     return Math.round(r.outputFiles[0].contents.length / 1024);
   };
@@ -364,8 +433,14 @@ async function manyShortClips(): Promise<Record<string, unknown>> {
   fs.rmSync(hwmFile, { force: true });
   log(`memory: ${sources.length} clips of 0.2 s, max_concurrent_jobs ${Math.min(16, CORES)}`);
   // The node flags of the command's shebang, as when it runs as `jobspec`.
-  const shebangFlags = (/^#!.*\bnode\b(.*)$/m.exec(fs.readFileSync(CLI, 'utf8').slice(0, 200))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
-  const r = await mustRun(process.execPath, [...shebangFlags, '--require', HWM, CLI, 'execute', f], { ...process.env, JOBSPEC_BENCH_HWM: hwmFile });
+  const shebangFlags = (/^#!.*\bnode\b(.*)$/m.exec(fs.readFileSync(CLI, 'utf8').slice(0, 200))?.[1] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  const r = await mustRun(process.execPath, [...shebangFlags, '--require', HWM, CLI, 'execute', f], {
+    ...process.env,
+    JOBSPEC_BENCH_HWM: hwmFile,
+  });
   const mem = JSON.parse(fs.readFileSync(hwmFile, 'utf8')) as { vm_hwm_kb: number | null; max_rss_kb: number };
   const lines = r.stdout.split('\n');
   const completed = lines.filter((l) => /^\[\d+\/\d+\] COMPLETED /.test(l)).length;
@@ -391,7 +466,23 @@ async function prores(source: string): Promise<Record<string, unknown>> {
     const r = await mustRun(process.execPath, [CLI, 'execute', f]);
     const report = readReport(out);
     const file = report.clips[0].output;
-    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,profile,codec_tag_string,pix_fmt,width,height:stream_tags=vendor_id', '-of', 'json', file], { encoding: 'utf8' })).streams[0];
+    const probe = JSON.parse(
+      execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=codec_name,profile,codec_tag_string,pix_fmt,width,height:stream_tags=vendor_id',
+          '-of',
+          'json',
+          file,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ).streams[0];
     const dec = await timed('ffmpeg', ['-hide_banner', '-v', 'error', '-xerror', '-i', file, '-map', '0:v', '-f', 'null', '-']);
     const ref = `[1:v]scale=${probe.width}:${probe.height}:flags=bicubic,format=yuv422p10le[ref];[0:v]format=yuv422p10le[p];[p][ref]psnr`;
     const q = await timed('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-i', source, '-filter_complex', ref, '-f', 'null', '-']);
@@ -411,7 +502,9 @@ async function prores(source: string): Promise<Record<string, unknown>> {
       decode_errors: dec.stderr.trim().split('\n').filter(Boolean).slice(0, 3),
       psnr_db: psnr === null ? null : psnr === 'inf' ? Infinity : r2(Number(psnr)),
     });
-    log(`prores: ${enc} ${r.wall.toFixed(2)}s, ${(size / 1e6).toFixed(1)} MB, profile ${probe.profile}, decodes ${dec.code === 0 && !dec.stderr.trim() ? 'cleanly' : 'WITH ERRORS'}, PSNR ${psnr}`);
+    log(
+      `prores: ${enc} ${r.wall.toFixed(2)}s, ${(size / 1e6).toFixed(1)} MB, profile ${probe.profile}, decodes ${dec.code === 0 && !dec.stderr.trim() ? 'cleanly' : 'WITH ERRORS'}, PSNR ${psnr}`,
+    );
   }
   return { source: path.basename(source), rows };
 }
@@ -423,7 +516,15 @@ function machine(): Record<string, unknown> {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
   const ffmpeg = /ffmpeg version (\S+)/.exec(execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  return { cpu: model, cores: CORES, memory_gb: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version, ffmpeg, load_average_at_start: os.loadavg().map(r2) };
+  return {
+    cpu: model,
+    cores: CORES,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    ffmpeg,
+    load_average_at_start: os.loadavg().map(r2),
+  };
 }
 
 type Res = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -437,18 +538,48 @@ function table(res: Res): string {
   const b = res.bundles;
   const m = res.memory;
   const rows: string[][] = [
-    ['Overhead vs plain shell loop, wall', `${o.ratio.toFixed(3)}× (jobspec ${o.jobspec_median_s.toFixed(2)} s vs shell ${o.shell_median_s.toFixed(2)} s, median of ${o.rounds} alternated runs; ${o.clips} × ${o.clip_seconds} s 1080p → ProRes Proxy half; other processes used ${o.other_cpu_s.toFixed(1)} CPU-s per run meanwhile)`, '≤ 1.03', ok(o.ratio <= 1.03)],
-    ['Overhead vs plain shell loop, CPU', `${o.cpu_ratio.toFixed(3)}× (${o.jobspec_cpu_median_s.toFixed(2)} vs ${o.shell_cpu_median_s.toFixed(2)} CPU-s: start-up, tool check, a probe and a verification probe per clip)`, '(≤ 1.03)', ok(o.cpu_ratio <= 1.03)],
+    [
+      'Overhead vs plain shell loop, wall',
+      `${o.ratio.toFixed(3)}× (jobspec ${o.jobspec_median_s.toFixed(2)} s vs shell ${o.shell_median_s.toFixed(2)} s, median of ${o.rounds} alternated runs; ${o.clips} × ${o.clip_seconds} s 1080p → ProRes Proxy half; other processes used ${o.other_cpu_s.toFixed(1)} CPU-s per run meanwhile)`,
+      '≤ 1.03',
+      ok(o.ratio <= 1.03),
+    ],
+    [
+      'Overhead vs plain shell loop, CPU',
+      `${o.cpu_ratio.toFixed(3)}× (${o.jobspec_cpu_median_s.toFixed(2)} vs ${o.shell_cpu_median_s.toFixed(2)} CPU-s: start-up, tool check, a probe and a verification probe per clip)`,
+      '(≤ 1.03)',
+      ok(o.cpu_ratio <= 1.03),
+    ],
     ...c.rows.map((r: Res) => [
       `Concurrency ${r.setting}`,
       `${r.wall_s.toFixed(2)} s wall, ${r.cpu_s.toFixed(2)} CPU-s, wall ÷ (CPU-s ÷ ${c.cores} cores) = ${r.wall_over_cpu_per_core.toFixed(3)}${r.other_cpu_s > 0.5 ? ` (other processes used ${r.other_cpu_s.toFixed(1)} CPU-s meanwhile)` : ''}${r.same_as ? ` (same as N=${r.same_as})` : ''}`,
       '≤ 1.10 at best',
       r.wall_over_cpu_per_core === c.best_ratio ? ok(c.best_ratio <= 1.1) : '',
     ]),
-    ['Validate 10,000 sources (files exist)', `${v.in_process_first_ms} ms in-process first call (${v.in_process_warm_ms} ms warm); ${v.cli_wall_ms} ms as \`jobspec validate\` incl. start-up`, '< 300 ms', ok(v.in_process_first_ms < 300)],
-    ['CLI cold start, validate small file', `${s.validate_median_ms} ms median (min ${s.validate_min_ms}; bare \`node -e 0\` ${s.bare_node_median_ms} ms)`, '< 150 ms', ok(s.validate_median_ms < 150)],
-    ['Bundle sizes (dist/)', `extension.js ${b.extension_kb} KB, cli.js ${b.cli_kb} KB (minified: ${b.extension_minified_kb} KB / ${b.cli_minified_kb} KB)`, 'extension < 400 KB', ok(b.extension_kb < 400)],
-    [`Peak memory, ${m.clips} very short clips`, `${m.peak_rss_mb} MB (node's VmHWM; ${m.wall_s.toFixed(1)} s, ${m.per_clip_ms} ms/clip at N=${m.max_concurrent_jobs})`, '< 100 MB', ok(m.peak_rss_mb < 100)],
+    [
+      'Validate 10,000 sources (files exist)',
+      `${v.in_process_first_ms} ms in-process first call (${v.in_process_warm_ms} ms warm); ${v.cli_wall_ms} ms as \`jobspec validate\` incl. start-up`,
+      '< 300 ms',
+      ok(v.in_process_first_ms < 300),
+    ],
+    [
+      'CLI cold start, validate small file',
+      `${s.validate_median_ms} ms median (min ${s.validate_min_ms}; bare \`node -e 0\` ${s.bare_node_median_ms} ms)`,
+      '< 150 ms',
+      ok(s.validate_median_ms < 150),
+    ],
+    [
+      'Bundle sizes (dist/)',
+      `extension.js ${b.extension_kb} KB, cli.js ${b.cli_kb} KB (minified: ${b.extension_minified_kb} KB / ${b.cli_minified_kb} KB)`,
+      'extension < 400 KB',
+      ok(b.extension_kb < 400),
+    ],
+    [
+      `Peak memory, ${m.clips} very short clips`,
+      `${m.peak_rss_mb} MB (node's VmHWM; ${m.wall_s.toFixed(1)} s, ${m.per_clip_ms} ms/clip at N=${m.max_concurrent_jobs})`,
+      '< 100 MB',
+      ok(m.peak_rss_mb < 100),
+    ],
     ...res.prores.rows.map((p: Res) => [
       `ProRes Proxy via ${p.encoder}`,
       `${p.wall_s.toFixed(2)} s wall, ${p.cpu_s.toFixed(2)} CPU-s, ${p.mbps} Mb/s, PSNR ${p.psnr_db} dB; reads back as ${p.profile} (${p.codec_tag}, ${p.pix_fmt}), ${p.decodes_cleanly ? 'decodes cleanly' : 'DECODE ERRORS'}`,
@@ -464,7 +595,9 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   fs.mkdirSync(MEDIA, { recursive: true });
   const res: Res = { quick: QUICK, machine: machine(), started_at: new Date().toISOString() };
-  log(`${QUICK ? 'quick' : 'full'} run on ${res.machine.cores} cores (${res.machine.cpu}); load average ${res.machine.load_average_at_start.join(' ')}`);
+  log(
+    `${QUICK ? 'quick' : 'full'} run on ${res.machine.cores} cores (${res.machine.cpu}); load average ${res.machine.load_average_at_start.join(' ')}`,
+  );
   log('generating media in bench/media/ (kept for later runs)');
   const sources = longClips();
   res.bundles = bundles();
@@ -481,7 +614,9 @@ async function main(): Promise<void> {
   res.table_markdown = table(res);
   fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify(res, null, 2) + '\n');
   const m = res.machine;
-  process.stdout.write(`\nMachine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, ${m.os}, node ${m.node}, ffmpeg ${m.ffmpeg}\n\n${res.table_markdown}\n\nbench: ${res.bench_seconds}s; results in bench/results.json\n`);
+  process.stdout.write(
+    `\nMachine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB, ${m.os}, node ${m.node}, ffmpeg ${m.ffmpeg}\n\n${res.table_markdown}\n\nbench: ${res.bench_seconds}s; results in bench/results.json\n`,
+  );
 }
 
 main().catch((e: unknown) => die(e instanceof Error ? (e.stack ?? e.message) : String(e)));

@@ -16,12 +16,28 @@ export const SCHEMA = path.join(ROOT, 'schemas', 'jobspec.schema.json');
 export const TARGET = path.join(ROOT, 'src', 'core', 'jobspec-validator.generated.ts');
 
 // VS Code's own schema keywords: known to ajv so that strict mode accepts them, never validated.
-const VSCODE_KEYWORDS = ['markdownDescription', 'enumDescriptions', 'markdownEnumDescriptions', 'defaultSnippets', 'patternErrorMessage', 'errorMessage', 'doNotSuggest', 'deprecationMessage'];
+const VSCODE_KEYWORDS = [
+  'markdownDescription',
+  'enumDescriptions',
+  'markdownEnumDescriptions',
+  'defaultSnippets',
+  'patternErrorMessage',
+  'errorMessage',
+  'doNotSuggest',
+  'deprecationMessage',
+];
 
 /** The generated module's text for the schema as it is now on disk. */
 export function generate() {
   const text = fs.readFileSync(SCHEMA, 'utf8');
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, code: { source: true, esm: true } });
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    code: { source: true, esm: true },
+  });
   ajv.addVocabulary(VSCODE_KEYWORDS);
   (addFormats.default ?? addFormats)(ajv, ['date-time']);
   const code = (standaloneCode.default ?? standaloneCode)(ajv, ajv.compile(JSON.parse(text)));

@@ -9,15 +9,38 @@ export function makeSampleClips(dir, names, { seconds = 2, size = '1280x720', ra
   return names.map((name, i) => {
     const file = path.join(dir, name);
     if (!fs.existsSync(file)) {
-      execFileSync('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-        '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`,
-        '-f', 'lavfi', '-i', `sine=frequency=${440 + 110 * i}:sample_rate=48000`,
-        '-t', String(seconds),
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
-        '-c:a', 'pcm_s16le', '-timecode', `0${1 + i}:00:00:00`,
-        file,
-      ], { stdio: 'inherit' });
+      execFileSync(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-nostdin',
+          '-y',
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=size=${size}:rate=${rate}`,
+          '-f',
+          'lavfi',
+          '-i',
+          `sine=frequency=${440 + 110 * i}:sample_rate=48000`,
+          '-t',
+          String(seconds),
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-pix_fmt',
+          'yuv420p',
+          '-c:a',
+          'pcm_s16le',
+          '-timecode',
+          `0${1 + i}:00:00:00`,
+          file,
+        ],
+        { stdio: 'inherit' },
+      );
     }
     return file;
   });

@@ -83,7 +83,9 @@ async function cmdValidate(file: string, json: boolean): Promise<number> {
     out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec }, null, 2));
   } else {
     for (const p of loaded.problems) err(problemLine(file, p));
-    out(`${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution})`);
+    out(
+      `${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution})`,
+    );
   }
   return EXIT.OK;
 }
@@ -125,7 +127,16 @@ class LiveLine {
 
 async function cmdExecute(
   file: string,
-  values: { json?: boolean; ffmpeg?: string; ffprobe?: string; 'stall-timeout'?: string; verify?: boolean; 'only-failed'?: string; shard?: string; shards?: string },
+  values: {
+    json?: boolean;
+    ffmpeg?: string;
+    ffprobe?: string;
+    'stall-timeout'?: string;
+    verify?: boolean;
+    'only-failed'?: string;
+    shard?: string;
+    shards?: string;
+  },
 ): Promise<number> {
   const json = !!values.json;
   const loaded = await load(file, json);
@@ -133,7 +144,12 @@ async function cmdExecute(
   const { spec } = loaded as Extract<LoadResult, { ok: true }>;
   let selection: Awaited<ReturnType<typeof resolveSelection>>;
   try {
-    selection = await resolveSelection(spec, { onlyFailed: values['only-failed'], shard: values.shard, shards: values.shards, env: process.env });
+    selection = await resolveSelection(spec, {
+      onlyFailed: values['only-failed'],
+      shard: values.shard,
+      shards: values.shards,
+      env: process.env,
+    });
   } catch (e) {
     err(`error: ${(e as Error).message}`);
     return EXIT.INVALID;
@@ -163,7 +179,13 @@ async function cmdExecute(
   const multi = spec.sources.length > 1;
   // With several clips at once, the live line shows each running clip, in sources order.
   const running = new Map<number, string>();
-  const showRunning = (): void => live.show([...running.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('  |  '));
+  const showRunning = (): void =>
+    live.show(
+      [...running.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([, t]) => t)
+        .join('  |  '),
+    );
   const onEvent = (e: RunEvent): void => {
     if (json) {
       // stdout carries only the result; a notice (leftover files removed) still belongs on stderr.
@@ -239,7 +261,13 @@ async function cmdExecute(
     });
     // Clips finish in any order when several run at once; the summary restates them in sources order.
     if (spec.max_concurrent_jobs > 1) {
-      out(['', 'Clips in sources order:', ...result.clips.map((c, i) => `  [${i + 1}/${result.clips.length}] ${c.status} ${path.basename(c.source)}`)].join('\n'));
+      out(
+        [
+          '',
+          'Clips in sources order:',
+          ...result.clips.map((c, i) => `  [${i + 1}/${result.clips.length}] ${c.status} ${path.basename(c.source)}`),
+        ].join('\n'),
+      );
     }
     multiFooter(result).forEach(out);
   } else {
@@ -269,7 +297,10 @@ async function cmdMerge(files: string[], values: { json?: boolean; out?: string 
   return merged.exit_code;
 }
 
-async function cmdWatch(dir: string, values: { once?: boolean; 'max-workers'?: string; ffmpeg?: string; ffprobe?: string }): Promise<number> {
+async function cmdWatch(
+  dir: string,
+  values: { once?: boolean; 'max-workers'?: string; ffmpeg?: string; ffprobe?: string },
+): Promise<number> {
   const t = await tools(values, false);
   if (typeof t === 'number') return t;
   const workers = values['max-workers'] ? Number(values['max-workers']) : 1;

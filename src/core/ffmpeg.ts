@@ -47,7 +47,10 @@ interface ProbeJson {
 }
 
 export class ProbeError extends Error {
-  constructor(message: string, readonly stderr: string[]) {
+  constructor(
+    message: string,
+    readonly stderr: string[],
+  ) {
     super(message);
     this.name = 'ProbeError';
   }
@@ -61,12 +64,17 @@ function fractionToNumber(f: string | undefined): number | null {
 }
 
 export async function probeSource(tools: Tools, source: string, signal?: AbortSignal): Promise<SourceInfo> {
-  const run = await execa(
-    tools.ffprobe,
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(source)],
-    { reject: false, stdin: 'ignore', timeout: 60000, cancelSignal: signal, maxBuffer: 64 * 1024 * 1024 },
-  );
-  const stderr = String(run.stderr).split('\n').map((l) => l.trim()).filter(Boolean);
+  const run = await execa(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(source)], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60000,
+    cancelSignal: signal,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const stderr = String(run.stderr)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (run.isCanceled) throw new ProbeError('cancelled', stderr);
   let json: ProbeJson = {};
   try {
@@ -75,13 +83,18 @@ export async function probeSource(tools: Tools, source: string, signal?: AbortSi
     json = {};
   }
   if (run.exitCode !== 0 || !json.streams) {
-    throw new ProbeError(`ffprobe cannot read it as media${stderr.length ? `: ${stderr[stderr.length - 1]}` : ''}. The file may be corrupt or not a video; check it plays, or copy it again from the card.`, stderr);
+    throw new ProbeError(
+      `ffprobe cannot read it as media${stderr.length ? `: ${stderr[stderr.length - 1]}` : ''}. The file may be corrupt or not a video; check it plays, or copy it again from the card.`,
+      stderr,
+    );
   }
   const video = json.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0);
   if (!video) {
     const kinds = json.streams.map((s) => s.codec_type).filter(Boolean);
     throw new ProbeError(
-      kinds.length ? `it has no video stream (only ${[...new Set(kinds)].join(', ')}); a proxy needs picture. Remove it from sources.` : 'it holds no streams ffprobe recognises; the file may be corrupt.',
+      kinds.length
+        ? `it has no video stream (only ${[...new Set(kinds)].join(', ')}); a proxy needs picture. Remove it from sources.`
+        : 'it holds no streams ffprobe recognises; the file may be corrupt.',
       stderr,
     );
   }
@@ -128,7 +141,14 @@ export function outputSize(resolution: string, width: number, height: number): {
 
 /** Exact fractions for the NTSC rates people write as decimals. */
 export function fpsFraction(fps: number): string {
-  const ntsc: Record<string, string> = { '23.976': '24000/1001', '23.98': '24000/1001', '29.97': '30000/1001', '47.952': '48000/1001', '59.94': '60000/1001', '119.88': '120000/1001' };
+  const ntsc: Record<string, string> = {
+    '23.976': '24000/1001',
+    '23.98': '24000/1001',
+    '29.97': '30000/1001',
+    '47.952': '48000/1001',
+    '59.94': '60000/1001',
+    '119.88': '120000/1001',
+  };
   const key = String(Math.round(fps * 1000) / 1000);
   if (ntsc[key]) return ntsc[key];
   if (Number.isInteger(fps)) return `${fps}/1`;
@@ -139,19 +159,49 @@ const PRORES_PROFILE: Partial<Record<Codec, number>> = { prores_proxy: 0, prores
 
 /** DNxHD's legal 8-bit 4:2:2 frame sizes, and the lowest bitrate (Mb/s) for each frame-rate band. */
 const DNXHD_BITRATES: Record<string, [maxFps: number, mbps: number][]> = {
-  '1920x1080': [[25.01, 36], [30.01, 45], [50.01, 75], [60.01, 90]],
-  '1440x1080': [[25.01, 63], [30.01, 84], [50.01, 100], [60.01, 110]],
-  '1280x720': [[25.01, 60], [30.01, 75], [50.01, 120], [60.01, 145]],
-  '960x720': [[25.01, 42], [30.01, 60], [50.01, 75], [60.01, 115]],
+  '1920x1080': [
+    [25.01, 36],
+    [30.01, 45],
+    [50.01, 75],
+    [60.01, 90],
+  ],
+  '1440x1080': [
+    [25.01, 63],
+    [30.01, 84],
+    [50.01, 100],
+    [60.01, 110],
+  ],
+  '1280x720': [
+    [25.01, 60],
+    [30.01, 75],
+    [50.01, 120],
+    [60.01, 145],
+  ],
+  '960x720': [
+    [25.01, 42],
+    [30.01, 60],
+    [50.01, 75],
+    [60.01, 115],
+  ],
 };
 
 export function dnxhdBitrate(width: number, height: number, fps: number | null): { mbps: number } | { error: string } {
   const bands = DNXHD_BITRATES[`${width}x${height}`];
   const sizes = Object.keys(DNXHD_BITRATES).join(', ');
-  if (!bands) return { error: `dnxhd can only write ${sizes} frames, and this clip's proxy would be ${width}x${height}. Set resolution so the output is one of those (e.g. "1920x1080" or "1280x720"), or use dnxhr_lb, which takes any size from 256x120 up.` };
-  if (fps === null) return { error: 'dnxhd needs a known frame rate and ffprobe reports none for this clip. Set fps_mode "explicit" with fps_explicit, or use dnxhr_lb.' };
+  if (!bands)
+    return {
+      error: `dnxhd can only write ${sizes} frames, and this clip's proxy would be ${width}x${height}. Set resolution so the output is one of those (e.g. "1920x1080" or "1280x720"), or use dnxhr_lb, which takes any size from 256x120 up.`,
+    };
+  if (fps === null)
+    return {
+      error:
+        'dnxhd needs a known frame rate and ffprobe reports none for this clip. Set fps_mode "explicit" with fps_explicit, or use dnxhr_lb.',
+    };
   const band = bands.find(([max]) => fps <= max);
-  if (!band) return { error: `dnxhd has no legal bitrate for ${width}x${height} at ${fps.toFixed(3)} fps (at most 60). Conform with fps_mode "explicit", or use dnxhr_lb.` };
+  if (!band)
+    return {
+      error: `dnxhd has no legal bitrate for ${width}x${height} at ${fps.toFixed(3)} fps (at most 60). Conform with fps_mode "explicit", or use dnxhr_lb.`,
+    };
   return { mbps: band[1] };
 }
 
@@ -185,7 +235,22 @@ export function videoEncoder(spec: Pick<JobSpec, 'codec' | 'prores_encoder'>, en
 
 type AudioPlan = { codec: string; args: string[] } | null;
 
-const MKV_COPYABLE = new Set(['aac', 'mp3', 'opus', 'vorbis', 'flac', 'ac3', 'eac3', 'dts', 'pcm_s16le', 'pcm_s24le', 'pcm_s32le', 'pcm_f32le', 'alac', 'truehd']);
+const MKV_COPYABLE = new Set([
+  'aac',
+  'mp3',
+  'opus',
+  'vorbis',
+  'flac',
+  'ac3',
+  'eac3',
+  'dts',
+  'pcm_s16le',
+  'pcm_s24le',
+  'pcm_s32le',
+  'pcm_f32le',
+  'alac',
+  'truehd',
+]);
 
 /** The audio encoder and its arguments, or null for no audio. */
 export function audioPlan(spec: Pick<JobSpec, 'audio' | 'container'>, sourceAudio: string[]): AudioPlan {
@@ -207,7 +272,9 @@ export function audioPlan(spec: Pick<JobSpec, 'audio' | 'container'>, sourceAudi
         case 'mp4':
           return sourceAudio.every((c) => c === 'aac') ? { codec: 'copy', args: ['-c:a', 'copy'] } : aac;
         case 'webm':
-          return sourceAudio.every((c) => c === 'opus' || c === 'vorbis') ? { codec: 'copy', args: ['-c:a', 'copy'] } : { codec: 'libopus', args: ['-c:a', 'libopus', '-b:a', '128k'] };
+          return sourceAudio.every((c) => c === 'opus' || c === 'vorbis')
+            ? { codec: 'copy', args: ['-c:a', 'copy'] }
+            : { codec: 'libopus', args: ['-c:a', 'libopus', '-b:a', '128k'] };
         case 'mkv':
           return sourceAudio.every((c) => MKV_COPYABLE.has(c)) ? { codec: 'copy', args: ['-c:a', 'copy'] } : aac;
       }
@@ -225,11 +292,17 @@ export function requiredEncoders(spec: JobSpec): string[] {
 
 export function checkEncoders(spec: JobSpec, tools: Tools): void {
   if (spec.codec === 'av1' && !AV1_ENCODERS.some((e) => tools.encoders.has(e))) {
-    throw new EnvironmentError(`codec av1 needs an AV1 encoder (${AV1_ENCODERS.join(', ')}) and ffmpeg at ${tools.ffmpeg} has none. Install an ffmpeg built with libsvtav1 or libaom, or choose another codec.`, 'encoder-missing');
+    throw new EnvironmentError(
+      `codec av1 needs an AV1 encoder (${AV1_ENCODERS.join(', ')}) and ffmpeg at ${tools.ffmpeg} has none. Install an ffmpeg built with libsvtav1 or libaom, or choose another codec.`,
+      'encoder-missing',
+    );
   }
   const missing = requiredEncoders(spec).filter((e) => !tools.encoders.has(e));
   if (missing.length > 0) {
-    throw new EnvironmentError(`ffmpeg at ${tools.ffmpeg} lacks the encoder${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that codec ${spec.codec} / audio ${spec.audio} in ${spec.container} needs. Install a fuller ffmpeg build, or choose another codec or audio policy.`, 'encoder-missing');
+    throw new EnvironmentError(
+      `ffmpeg at ${tools.ffmpeg} lacks the encoder${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that codec ${spec.codec} / audio ${spec.audio} in ${spec.container} needs. Install a fuller ffmpeg build, or choose another codec or audio policy.`,
+      'encoder-missing',
+    );
   }
 }
 
@@ -285,7 +358,9 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
     case 'dnxhr_hq':
       // ffmpeg's DNxHR encoder refuses smaller frames with only "maybe incorrect parameters".
       if (size.width < 256 || size.height < 120) {
-        return { error: `${spec.codec} needs a frame of at least 256x120, and this clip's proxy would be ${size.width}x${size.height}. Choose a larger resolution (e.g. "same"), or a codec such as prores_proxy or h264.` };
+        return {
+          error: `${spec.codec} needs a frame of at least 256x120, and this clip's proxy would be ${size.width}x${size.height}. Choose a larger resolution (e.g. "same"), or a codec such as prores_proxy or h264.`,
+        };
       }
       pixFmt = 'yuv422p';
       v.push('-profile:v', spec.codec);

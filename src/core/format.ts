@@ -36,7 +36,9 @@ export function clipLines(r: ClipResult, position: number, total: number): strin
 export function resultLine(result: RunResult): string {
   switch (result.status) {
     case 'COMPLETED':
-      return result.clips.some((c) => c.status === 'SKIPPED') ? 'Result: All clips completed (some skipped by the overwrite policy)' : 'Result: All clips completed';
+      return result.clips.some((c) => c.status === 'SKIPPED')
+        ? 'Result: All clips completed (some skipped by the overwrite policy)'
+        : 'Result: All clips completed';
     case 'CANCELLED':
       return 'Result: Cancelled';
     default:
@@ -62,10 +64,20 @@ export function singleLines(result: RunResult): string[] {
   const c = result.clips[0];
   const lines: string[] = [];
   if (c.status === 'COMPLETED') {
-    lines.push(`[SUCCESS] Job ${result.job_id} (${secs(c.elapsed_seconds)}) → ${c.output}`, `  Output: ${c.output}`, `  Duration: ${secs(c.elapsed_seconds)}`);
+    lines.push(
+      `[SUCCESS] Job ${result.job_id} (${secs(c.elapsed_seconds)}) → ${c.output}`,
+      `  Output: ${c.output}`,
+      `  Duration: ${secs(c.elapsed_seconds)}`,
+    );
   } else {
-    lines.push(`[${c.status === 'FAILED' ? 'FAILED' : c.status}] Job ${result.job_id} (${secs(c.elapsed_seconds)}) ${path.basename(c.source)}`);
-    lines.push(...clipLines(c, 1, 1).slice(1).map((l) => l.replace(/^ {5}/, '  ')));
+    lines.push(
+      `[${c.status === 'FAILED' ? 'FAILED' : c.status}] Job ${result.job_id} (${secs(c.elapsed_seconds)}) ${path.basename(c.source)}`,
+    );
+    lines.push(
+      ...clipLines(c, 1, 1)
+        .slice(1)
+        .map((l) => l.replace(/^ {5}/, '  ')),
+    );
   }
   if (result.report_path) lines.push(`  Report: ${result.report_path}`);
   if (result.report_error) lines.push(`  Warning: ${result.report_error}`);

@@ -2,7 +2,16 @@
 export * from './types';
 export { loadJobSpec, validateJobSpecText, pointerOf, resolveAgainst, expandHome, type LoadResult, type ValidateOptions } from './jobspec';
 export { findTools, clearToolCache, searchPath, EnvironmentError, ToolNotFoundError, type Tools, type FindToolsOptions } from './tools';
-export { buildFfmpegArgs, probeSource, formatCommandLine, outputSize, fileUrl, requiredEncoders, checkEncoders, type SourceInfo } from './ffmpeg';
+export {
+  buildFfmpegArgs,
+  probeSource,
+  formatCommandLine,
+  outputSize,
+  fileUrl,
+  requiredEncoders,
+  checkEncoders,
+  type SourceInfo,
+} from './ffmpeg';
 export { planOutputs, dryRun, type DryRunClip } from './plan';
 export { runJob, threadBudget, DEFAULT_STALL_TIMEOUT_SECONDS, type RunOptions } from './run';
 export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, REPORT_SCHEMA } from './report';

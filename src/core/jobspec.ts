@@ -1,7 +1,7 @@
 // Load, parse and validate a JobSpec: the schema first (the same file VS Code reads), then the
 // meaning checks of the contract. Every problem is reported at once, located by a JSON pointer.
 import * as fs from 'node:fs/promises';
-import { constants as fsConstants, lstatSync } from 'node:fs';
+import { constants as fsConstants, lstatSync, type Stats } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -49,18 +49,32 @@ export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Pro
   try {
     const st = await fs.stat(abs);
     if (st.isDirectory()) {
-      return { ok: false, text: '', problems: [problem('', 'jobspec-unreadable', `${abs} is a folder, not a JobSpec file: give the path of a *.jobspec.json file.`)] };
+      return {
+        ok: false,
+        text: '',
+        problems: [problem('', 'jobspec-unreadable', `${abs} is a folder, not a JobSpec file: give the path of a *.jobspec.json file.`)],
+      };
     }
     text = await fs.readFile(abs, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
-    return { ok: false, text: '', problems: [problem('', 'jobspec-unreadable', `Cannot read JobSpec ${abs}: ${why}. Check the path and its permissions.`)] };
+    return {
+      ok: false,
+      text: '',
+      problems: [problem('', 'jobspec-unreadable', `Cannot read JobSpec ${abs}: ${why}. Check the path and its permissions.`)],
+    };
   }
   return { ...(await validateJobSpecText(text, abs, opts)), text };
 }
 
-function problem(pointer: string, code: string, message: string, severity: Problem['severity'] = 'error', kind: Problem['kind'] = 'meaning'): Problem {
+function problem(
+  pointer: string,
+  code: string,
+  message: string,
+  severity: Problem['severity'] = 'error',
+  kind: Problem['kind'] = 'meaning',
+): Problem {
   return { pointer, code, message, severity, kind };
 }
 
@@ -144,7 +158,8 @@ function nestedTooDeep(text: string): number | null {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 92) i++; // backslash: skip the escaped character
+      if (ch === 92)
+        i++; // backslash: skip the escaped character
       else if (ch === 34) inString = false;
     } else if (ch === 34) inString = true;
     else if (ch === 91 || ch === 123) {
@@ -157,12 +172,39 @@ function nestedTooDeep(text: string): number | null {
 function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.Node; problems: Problem[] } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') {
-    return { problems: [{ ...problem('', 'json-empty', `${file} is empty: a JobSpec is a JSON object with sources, output_directory, codec, container, resolution and naming_template.`), offset: 0, length: 0, line: 1, column: 1 }] };
+    return {
+      problems: [
+        {
+          ...problem(
+            '',
+            'json-empty',
+            `${file} is empty: a JobSpec is a JSON object with sources, output_directory, codec, container, resolution and naming_template.`,
+          ),
+          offset: 0,
+          length: 0,
+          line: 1,
+          column: 1,
+        },
+      ],
+    };
   }
   const deep = nestedTooDeep(text);
   if (deep !== null) {
     const lc = lineCol(text, deep);
-    return { problems: [{ ...problem('', 'json-too-deep', `${file} nests arrays and objects more than ${MAX_NESTING} levels deep (at line ${lc.line}, column ${lc.column}); a JobSpec is one object of plain values and a list of paths.`), offset: deep, length: 1, ...lc }] };
+    return {
+      problems: [
+        {
+          ...problem(
+            '',
+            'json-too-deep',
+            `${file} nests arrays and objects more than ${MAX_NESTING} levels deep (at line ${lc.line}, column ${lc.column}); a JobSpec is one object of plain values and a list of paths.`,
+          ),
+          offset: deep,
+          length: 1,
+          ...lc,
+        },
+      ],
+    };
   }
   const errors: jsonc.ParseError[] = [];
   // A byte order mark is read as a space, so offsets, lines and columns stay those of the file.
@@ -172,7 +214,13 @@ function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.
     const problems = errors.map((e) => {
       const lc = lineCol(text, e.offset);
       return {
-        ...problem('', 'json-syntax', `${file} is not valid JSON at line ${lc.line}, column ${lc.column}: ${SYNTAX_MESSAGES[e.error] ?? jsonc.printParseErrorCode(e.error)}.`, 'error', 'syntax'),
+        ...problem(
+          '',
+          'json-syntax',
+          `${file} is not valid JSON at line ${lc.line}, column ${lc.column}: ${SYNTAX_MESSAGES[e.error] ?? jsonc.printParseErrorCode(e.error)}.`,
+          'error',
+          'syntax',
+        ),
         offset: e.offset,
         length: e.length,
         ...lc,
@@ -205,7 +253,13 @@ function duplicateKeys(tree: jsonc.Node, text: string, file: string): Problem[] 
           const there = lineCol(text, earlier.offset);
           const pointer = pointerOf(jsonc.getNodePath(key));
           problems.push({
-            ...problem(pointer, 'duplicate-key', `${file}: "${key.value}" is given twice (line ${there.line}, column ${there.column} and line ${here.line}, column ${here.column}); JSON would keep only one of them, so remove the one you do not mean.`, 'error', 'syntax'),
+            ...problem(
+              pointer,
+              'duplicate-key',
+              `${file}: "${key.value}" is given twice (line ${there.line}, column ${there.column} and line ${here.line}, column ${here.column}); JSON would keep only one of them, so remove the one you do not mean.`,
+              'error',
+              'syntax',
+            ),
             offset: key.offset,
             length: key.length,
             ...here,
@@ -272,9 +326,21 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
     if (anyOfPaths.has(ptr) && e.schemaPath.includes('/anyOf/')) continue;
     if (e.schemaPath.startsWith('#/allOf/6/') || e.schemaPath.startsWith('#/allOf/7/')) {
       if (e.schemaPath.startsWith('#/allOf/6/')) {
-        push(problem('/fps_mode', 'fps-explicit-missing', 'fps_mode is "explicit" but fps_explicit is missing: add "fps_explicit" with the frame rate, e.g. 25 or 23.976.'));
+        push(
+          problem(
+            '/fps_mode',
+            'fps-explicit-missing',
+            'fps_mode is "explicit" but fps_explicit is missing: add "fps_explicit" with the frame rate, e.g. 25 or 23.976.',
+          ),
+        );
       } else {
-        push(problem('/fps_explicit', 'fps-explicit-unused', 'fps_explicit is set but fps_mode is not "explicit": add "fps_mode": "explicit" to apply it, or remove fps_explicit.'));
+        push(
+          problem(
+            '/fps_explicit',
+            'fps-explicit-unused',
+            'fps_explicit is set but fps_mode is not "explicit": add "fps_mode": "explicit" to apply it, or remove fps_explicit.',
+          ),
+        );
       }
       continue;
     }
@@ -283,10 +349,24 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         const name = String((e.params as { additionalProperty: string }).additionalProperty);
         // No field name is longer than 20 characters: a longer key is no typo of one, and the edit
         // distance of a megabyte-long key took seconds.
-        const near = name.length > 64 ? undefined : KNOWN_FIELDS.filter((k) => k !== '$schema').map((k) => ({ k, d: editDistance(name.toLowerCase(), k) })).sort((a, b) => a.d - b.d)[0];
-        const hint = near && near.d <= Math.max(2, Math.floor(name.length / 3)) ? ` Did you mean "${near.k}"?` : ` Known fields: ${KNOWN_FIELDS.filter((k) => k !== '$schema').join(', ')}.`;
+        const near =
+          name.length > 64
+            ? undefined
+            : KNOWN_FIELDS.filter((k) => k !== '$schema')
+                .map((k) => ({ k, d: editDistance(name.toLowerCase(), k) }))
+                .sort((a, b) => a.d - b.d)[0];
+        const hint =
+          near && near.d <= Math.max(2, Math.floor(name.length / 3))
+            ? ` Did you mean "${near.k}"?`
+            : ` Known fields: ${KNOWN_FIELDS.filter((k) => k !== '$schema').join(', ')}.`;
         const shownName = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-        push(problem(pointerOf([...pointerSegments(ptr), name]), 'unknown-field', `Unknown field "${shownName}": remove it or fix its spelling.${hint}`));
+        push(
+          problem(
+            pointerOf([...pointerSegments(ptr), name]),
+            'unknown-field',
+            `Unknown field "${shownName}": remove it or fix its spelling.${hint}`,
+          ),
+        );
         break;
       }
       case 'required': {
@@ -298,13 +378,25 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         const want = String((e.params as { type: string }).type);
         const hint = TYPE_HINTS[String(pointerSegments(ptr)[0])];
         const isItem = /^\/sources\/\d+$/.test(ptr);
-        push(problem(ptr, 'type', `${field} must be ${isItem ? 'a file path string' : hint && !ptr.includes('/', 1) ? hint : `a ${want}`}, not ${describeValue(e.data)}.`));
+        push(
+          problem(
+            ptr,
+            'type',
+            `${field} must be ${isItem ? 'a file path string' : hint && !ptr.includes('/', 1) ? hint : `a ${want}`}, not ${describeValue(e.data)}.`,
+          ),
+        );
         break;
       }
       case 'enum': {
         const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ');
         if (ptr === '/jobspec_version') {
-          push(problem(ptr, 'unknown-version', `Unknown jobspec_version ${JSON.stringify(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`));
+          push(
+            problem(
+              ptr,
+              'unknown-version',
+              `Unknown jobspec_version ${JSON.stringify(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`,
+            ),
+          );
         } else {
           push(problem(ptr, 'enum', `${field} ${JSON.stringify(e.data)} is not allowed. Use one of: ${allowed}.`));
         }
@@ -313,7 +405,13 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
       case 'anyOf':
       case 'pattern': {
         const msg = parent.patternErrorMessage ?? e.message ?? 'invalid value';
-        push(problem(ptr, e.keyword === 'anyOf' ? 'enum' : ptr === '/container' ? 'codec-container' : 'pattern', `${msg} Got ${JSON.stringify(e.data)}.`));
+        push(
+          problem(
+            ptr,
+            e.keyword === 'anyOf' ? 'enum' : ptr === '/container' ? 'codec-container' : 'pattern',
+            `${msg} Got ${JSON.stringify(e.data)}.`,
+          ),
+        );
         break;
       }
       case 'const':
@@ -329,7 +427,9 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         push(problem(ptr, 'empty-string', `${field} is an empty string.`));
         break;
       case 'format':
-        push(problem(ptr, 'format', `${field} must be an RFC 3339 date-time such as "2025-12-28T12:00:00Z", not ${JSON.stringify(e.data)}.`));
+        push(
+          problem(ptr, 'format', `${field} must be an RFC 3339 date-time such as "2025-12-28T12:00:00Z", not ${JSON.stringify(e.data)}.`),
+        );
         break;
       case 'minimum':
       case 'maximum':
@@ -386,7 +486,19 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       ok: false,
-      problems: locate([problem('', 'not-object', `${abs} holds ${describeValue(data)}; a JobSpec must be a JSON object with sources, output_directory, codec, container, resolution and naming_template.`, 'error', 'schema')], text, parsed.tree),
+      problems: locate(
+        [
+          problem(
+            '',
+            'not-object',
+            `${abs} holds ${describeValue(data)}; a JobSpec must be a JSON object with sources, output_directory, codec, container, resolution and naming_template.`,
+            'error',
+            'schema',
+          ),
+        ],
+        text,
+        parsed.tree,
+      ),
     };
   }
   const validate = getValidator();
@@ -406,7 +518,7 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   return { ok: true, spec: meaning.spec, problems };
 }
 
-async function statOrNull(p: string): Promise<import('node:fs').Stats | null> {
+async function statOrNull(p: string): Promise<Stats | null> {
   try {
     return await fs.stat(p);
   } catch {
@@ -422,7 +534,7 @@ async function realOr(p: string): Promise<string> {
   }
 }
 
-async function lstatOrNull(p: string): Promise<import('node:fs').Stats | null> {
+async function lstatOrNull(p: string): Promise<Stats | null> {
   try {
     return await fs.lstat(p);
   } catch {
@@ -434,7 +546,7 @@ async function lstatOrNull(p: string): Promise<import('node:fs').Stats | null> {
  * Each source's real path from one realpath per folder, plus one per source that is itself a
  * link: a JobSpec of 10,000 clips in one card folder costs one realpath, not 10,000.
  */
-async function realPaths(sources: string[], lstats: (import('node:fs').Stats | null)[]): Promise<string[]> {
+async function realPaths(sources: string[], lstats: (Stats | null)[]): Promise<string[]> {
   const folders = new Map<string, Promise<string>>();
   return Promise.all(
     sources.map((src, i) => {
@@ -471,8 +583,14 @@ async function meaningChecks(
   if (ok('sources')) {
     const firstAt = new Map<string, number>();
     // lstat first: only links need a second stat (to follow them) and a realpath of their own.
-    const lstats = !checkFs ? [] : opts.blockingFs ? sources.map((s) => lstatSync(s, { throwIfNoEntry: false }) ?? null) : await Promise.all(sources.map((s) => lstatOrNull(s)));
-    const stats = checkFs ? await Promise.all(lstats.map((l, i) => (l?.isSymbolicLink() ? statOrNull(sources[i]) : l))) : [];
+    const lstats = !checkFs
+      ? []
+      : opts.blockingFs
+        ? sources.map((s) => lstatSync(s, { throwIfNoEntry: false }) ?? null)
+        : await Promise.all(sources.map((s) => lstatOrNull(s)));
+    const stats = checkFs
+      ? await Promise.all(lstats.map((l, i) => (l?.isSymbolicLink() ? statOrNull(sources[i]) : Promise.resolve(l))))
+      : [];
     const reals = checkFs ? await realPaths(sources, lstats) : sources;
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];
@@ -481,13 +599,19 @@ async function meaningChecks(
       if (checkFs) {
         const st = stats[i];
         if (!st) {
-          problems.push(problem(ptr, 'source-missing', `Source not found: ${shown}. Check the path; relative paths resolve against ${dir}.`));
+          problems.push(
+            problem(ptr, 'source-missing', `Source not found: ${shown}. Check the path; relative paths resolve against ${dir}.`),
+          );
         } else if (st.isDirectory()) {
-          problems.push(problem(ptr, 'source-not-file', `Source is a folder, not a clip: ${shown}. List the clip files inside it instead.`));
+          problems.push(
+            problem(ptr, 'source-not-file', `Source is a folder, not a clip: ${shown}. List the clip files inside it instead.`),
+          );
         } else if (!st.isFile()) {
           problems.push(problem(ptr, 'source-not-file', `Source is not a regular file: ${shown}.`));
         } else if (st.size === 0) {
-          problems.push(problem(ptr, 'source-empty', `Source is an empty (0-byte) file: ${shown}. The copy may have failed; copy the clip again.`));
+          problems.push(
+            problem(ptr, 'source-empty', `Source is an empty (0-byte) file: ${shown}. The copy may have failed; copy the clip again.`),
+          );
         }
       }
       const real = reals[i];
@@ -495,7 +619,13 @@ async function meaningChecks(
       const prev = firstAt.get(real);
       if (prev !== undefined) {
         const same = written[i] === written[prev] ? 'repeats' : 'is the same file as';
-        problems.push(problem(ptr, 'source-duplicate', `sources[${i}] ${JSON.stringify(written[i])} ${same} sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once (one source makes one proxy).`));
+        problems.push(
+          problem(
+            ptr,
+            'source-duplicate',
+            `sources[${i}] ${JSON.stringify(written[i])} ${same} sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once (one source makes one proxy).`,
+          ),
+        );
       } else {
         firstAt.set(real, i);
       }
@@ -510,12 +640,27 @@ async function meaningChecks(
       const st = await statOrNull(outDir);
       const ptr = '/output_directory';
       if (!st) {
-        problems.push(problem(ptr, 'output-dir-missing', `Output folder does not exist: ${outDir}. Create it, or point output_directory at an existing folder.`));
+        problems.push(
+          problem(
+            ptr,
+            'output-dir-missing',
+            `Output folder does not exist: ${outDir}. Create it, or point output_directory at an existing folder.`,
+          ),
+        );
       } else if (!st.isDirectory()) {
-        problems.push(problem(ptr, 'output-dir-not-directory', `output_directory is a file, not a folder: ${outDir}. Point it at a folder.`));
+        problems.push(
+          problem(ptr, 'output-dir-not-directory', `output_directory is a file, not a folder: ${outDir}. Point it at a folder.`),
+        );
       } else {
         const why = await notWritable(outDir, opts.probeWritable === true);
-        if (why) problems.push(problem(ptr, 'output-dir-not-writable', `Output folder is not writable: ${outDir} (${why}). Fix its permissions or choose another folder.`));
+        if (why)
+          problems.push(
+            problem(
+              ptr,
+              'output-dir-not-writable',
+              `Output folder is not writable: ${outDir} (${why}). Fix its permissions or choose another folder.`,
+            ),
+          );
       }
     }
   }
@@ -524,7 +669,13 @@ async function meaningChecks(
   const container = ok('container') ? normalizeContainer(obj.container as string) : undefined;
   const audio = (obj.audio as AudioPolicy | undefined) ?? 'auto';
   if (container && ok('audio') && !AUDIO_ALLOWED[container].includes(audio)) {
-    problems.push(problem('/audio', 'audio-container', `audio "${audio}" cannot be written to ${container}. For ${container} use one of: ${AUDIO_ALLOWED[container].join(', ')}.`));
+    problems.push(
+      problem(
+        '/audio',
+        'audio-container',
+        `audio "${audio}" cannot be written to ${container}. For ${container} use one of: ${AUDIO_ALLOWED[container].join(', ')}.`,
+      ),
+    );
   }
 
   const jobIdGiven = typeof obj.job_id === 'string' && ok('job_id');
@@ -537,21 +688,47 @@ async function meaningChecks(
     // The first few are enough to act on; a template of a million braces made a million problems.
     for (const e of errors.slice(0, MAX_NAMING_ERRORS)) problems.push(problem('/naming_template', e.code, e.message));
     if (errors.length > MAX_NAMING_ERRORS) {
-      problems.push(problem('/naming_template', errors[MAX_NAMING_ERRORS].code, `naming_template has ${errors.length - MAX_NAMING_ERRORS} more problems like these; fix the ones above first.`));
+      problems.push(
+        problem(
+          '/naming_template',
+          errors[MAX_NAMING_ERRORS].code,
+          `naming_template has ${errors.length - MAX_NAMING_ERRORS} more problems like these; fix the ones above first.`,
+        ),
+      );
     }
     if (errors.length === 0 && written.length > 1 && !usesToken(parts, 'index') && !usesToken(parts, 'source_name')) {
-      problems.push(problem('/naming_template', 'naming-not-unique', `naming_template "${template}" gives every clip the same name: a job with ${written.length} sources must use {index} or {source_name}.`));
+      problems.push(
+        problem(
+          '/naming_template',
+          'naming-not-unique',
+          `naming_template "${template}" gives every clip the same name: a job with ${written.length} sources must use {index} or {source_name}.`,
+        ),
+      );
     } else if (errors.length === 0 && codec && container && ok('resolution') && sources.length > 0) {
       const seen = new Map<string, number>();
       const sourceSet = new Map(realSources.map((s, i) => [s, i]));
       const realOut = checkFs && outDir ? await realOr(outDir) : outDir;
       for (let i = 0; i < sources.length; i++) {
-        const name = resolveTemplate(parts, { source: sources[i], index: i, total: sources.length, jobId, codec, resolution: obj.resolution as string, now });
+        const name = resolveTemplate(parts, {
+          source: sources[i],
+          index: i,
+          total: sources.length,
+          jobId,
+          codec,
+          resolution: obj.resolution as string,
+          now,
+        });
         const full = `${name}.${container}`;
         const bad = fileNameProblem(name, full);
         const ptr = `/sources/${i}`;
         if (bad) {
-          problems.push(problem(ptr, bad.includes('empty') ? 'output-name-empty' : 'output-name-invalid', `naming_template "${template}" for sources[${i}] ${bad}. Change naming_template (outputs never leave output_directory).`));
+          problems.push(
+            problem(
+              ptr,
+              bad.includes('empty') ? 'output-name-empty' : 'output-name-invalid',
+              `naming_template "${template}" for sources[${i}] ${bad}. Change naming_template (outputs never leave output_directory).`,
+            ),
+          );
           continue;
         }
         if (!outDir) continue;
@@ -559,13 +736,25 @@ async function meaningChecks(
         const key = process.platform === 'linux' ? out : out.toLowerCase();
         const prev = seen.get(key);
         if (prev !== undefined) {
-          problems.push(problem(ptr, 'output-collision', `sources[${i}] ${JSON.stringify(written[i])} and sources[${prev}] ${JSON.stringify(written[prev])} both resolve to ${out}. Add {index} to naming_template or rename one source.`));
+          problems.push(
+            problem(
+              ptr,
+              'output-collision',
+              `sources[${i}] ${JSON.stringify(written[i])} and sources[${prev}] ${JSON.stringify(written[prev])} both resolve to ${out}. Add {index} to naming_template or rename one source.`,
+            ),
+          );
         } else {
           seen.set(key, i);
         }
         const srcIdx = sourceSet.get(path.join(realOut, full)) ?? sourceSet.get(out);
         if (srcIdx !== undefined) {
-          problems.push(problem(ptr, 'output-is-source', `The output for sources[${i}] would be ${out}, which is sources[${srcIdx}] itself: a source is never overwritten. Change naming_template or output_directory.`));
+          problems.push(
+            problem(
+              ptr,
+              'output-is-source',
+              `The output for sources[${i}] would be ${out}, which is sources[${srcIdx}] itself: a source is never overwritten. Change naming_template or output_directory.`,
+            ),
+          );
         }
       }
     }
@@ -609,6 +798,10 @@ async function notWritable(dir: string, probe: boolean): Promise<string | null> 
     return null;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : `cannot create a file: ${code ?? (err as Error).message}`;
+    return code === 'EROFS'
+      ? 'read-only file system'
+      : code === 'ENOSPC'
+        ? 'no space left'
+        : `cannot create a file: ${code ?? (err as Error).message}`;
   }
 }

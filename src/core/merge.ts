@@ -7,9 +7,14 @@ export async function mergeReports(files: string[], outFile?: string): Promise<R
   const reports = await Promise.all(files.map((f) => readReport(f)));
   const first = reports[0];
   for (const [i, r] of reports.entries()) {
-    if (r.job_id !== first.job_id) throw new Error(`${files[i]} is for job ${r.job_id}, but ${files[0]} is for job ${first.job_id}; merge reports of one job only.`);
-    if (r.selection?.kind !== 'shard' || !r.selection.shard) throw new Error(`${files[i]} is not a shard report (run with --shard K/N); there is nothing to merge it with.`);
-    if (r.selection.shard.count !== first.selection?.shard?.count) throw new Error(`${files[i]} is shard ${r.selection.shard.index} of ${r.selection.shard.count}, but ${files[0]} is of ${first.selection?.shard?.count}.`);
+    if (r.job_id !== first.job_id)
+      throw new Error(`${files[i]} is for job ${r.job_id}, but ${files[0]} is for job ${first.job_id}; merge reports of one job only.`);
+    if (r.selection?.kind !== 'shard' || !r.selection.shard)
+      throw new Error(`${files[i]} is not a shard report (run with --shard K/N); there is nothing to merge it with.`);
+    if (r.selection.shard.count !== first.selection?.shard?.count)
+      throw new Error(
+        `${files[i]} is shard ${r.selection.shard.index} of ${r.selection.shard.count}, but ${files[0]} is of ${first.selection?.shard?.count}.`,
+      );
   }
   const all = first.selection?.all_clips ?? [];
   const count = first.selection?.shard?.count ?? 1;
@@ -25,13 +30,26 @@ export async function mergeReports(files: string[], outFile?: string): Promise<R
   const clips: ClipResult[] = all.map(
     (p) =>
       byIndex.get(p.index) ?? {
-        index: p.index, source: p.source, output: p.output, status: 'NOT_RUN', ffmpeg_args: [], exit_code: null, signal: null,
-        started_at: null, finished_at: null, elapsed_seconds: 0, output_size: null, stderr_tail: [],
+        index: p.index,
+        source: p.source,
+        output: p.output,
+        status: 'NOT_RUN',
+        ffmpeg_args: [],
+        exit_code: null,
+        signal: null,
+        started_at: null,
+        finished_at: null,
+        elapsed_seconds: 0,
+        output_size: null,
+        stderr_tail: [],
         message: `No report for shard ${p.index % count} of ${count} was given; this clip's outcome is unknown.`,
       },
   );
   const started = reports.map((r) => r.started_at).sort()[0];
-  const finished = reports.map((r) => r.finished_at).sort().reverse()[0];
+  const finished = reports
+    .map((r) => r.finished_at)
+    .sort()
+    .reverse()[0];
   const cancelled = reports.some((r) => r.status === 'CANCELLED');
   let status = runStatus(clips, cancelled);
   if (missingShards.length && status === 'COMPLETED') status = 'PARTIAL';

@@ -125,7 +125,8 @@ export function resolveTemplate(parts: TemplatePart[], ctx: NamingContext): stri
 export function fileNameProblem(name: string, fullName: string): string | null {
   if (name.length === 0) return 'resolves to an empty name';
   if (name.includes('/') || name.includes('\\')) return `resolves to "${name}", which contains a path separator`;
-  if (name === '.' || name === '..' || name.split(/[/\\]/).includes('..')) return `resolves to "${name}", which would leave output_directory`;
+  if (name === '.' || name === '..' || name.split(/[/\\]/).includes('..'))
+    return `resolves to "${name}", which would leave output_directory`;
   if (name.includes('\0')) return 'resolves to a name with a NUL character';
   if (Buffer.byteLength(fullName, 'utf8') > 255) {
     return `resolves to "${fullName.slice(0, 40)}…", ${Buffer.byteLength(fullName, 'utf8')} bytes long; file names may be at most 255 bytes`;

@@ -57,7 +57,9 @@ export async function readReport(file: string): Promise<RunResult> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Give the path of a *.report.json written by a run.`);
+    throw new Error(
+      `Cannot read report ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Give the path of a *.report.json written by a run.`,
+    );
   }
   let data: unknown;
   try {

@@ -39,10 +39,16 @@ export interface RunOptions {
 
 /** stderr lines that name a cause outside ffmpeg, with what to do about it. */
 const CAUSES: { re: RegExp; hint: string }[] = [
-  { re: /No space left on device/i, hint: 'The output folder\'s disk is full: free space or choose another output_directory, then re-run the failed clips.' },
+  {
+    re: /No space left on device/i,
+    hint: "The output folder's disk is full: free space or choose another output_directory, then re-run the failed clips.",
+  },
   { re: /Read-only file system/i, hint: 'The output folder is on a read-only file system: choose another output_directory.' },
   { re: /Permission denied/i, hint: 'Check the permissions of the source and the output folder.' },
-  { re: /Input\/output error/i, hint: 'The disk or share reported an I/O error: check the media and the connection, then re-run the failed clips.' },
+  {
+    re: /Input\/output error/i,
+    hint: 'The disk or share reported an I/O error: check the media and the connection, then re-run the failed clips.',
+  },
 ];
 
 export const DEFAULT_STALL_TIMEOUT_SECONDS = 120;
@@ -102,7 +108,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   // setTimeout fires after 1 ms when given more than 2^31-1 ms (about 24.8 days), Infinity or NaN,
   // which would stop every clip at once: Infinity waits forever (like 0), NaN takes the default,
   // and anything longer than the timer can hold is clamped to it.
-  const stallSeconds = Number.isNaN(opts.stallTimeoutSeconds) ? DEFAULT_STALL_TIMEOUT_SECONDS : (opts.stallTimeoutSeconds ?? DEFAULT_STALL_TIMEOUT_SECONDS);
+  const stallSeconds = Number.isNaN(opts.stallTimeoutSeconds)
+    ? DEFAULT_STALL_TIMEOUT_SECONDS
+    : (opts.stallTimeoutSeconds ?? DEFAULT_STALL_TIMEOUT_SECONDS);
   const stallMs = stallSeconds === Infinity ? 0 : Math.min(stallSeconds * 1000, 2 ** 31 - 1);
   const tailLines = opts.stderrLines ?? 20;
 
@@ -110,7 +118,11 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   emit({ type: 'run-started', job_id: spec.job_id, jobspec_file: opts.jobspecFile, total, clips: selected, started_at: iso(started) });
 
   const removed = await cleanStaleTemps(spec.output_directory);
-  if (removed.length) emit({ type: 'notice', message: `Removed ${removed.length} temporary file(s) left in ${spec.output_directory} by an earlier run that was stopped: ${removed.join(', ')}` });
+  if (removed.length)
+    emit({
+      type: 'notice',
+      message: `Removed ${removed.length} temporary file(s) left in ${spec.output_directory} by an earlier run that was stopped: ${removed.join(', ')}`,
+    });
 
   let failed = false;
   let firstFailure = -1;
@@ -149,9 +161,13 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const name = path.basename(clip.source);
 
     if (await existsNoFollow(clip.output)) {
-      if (spec.overwrite === 'skip') return finish('SKIPPED', `Output already exists: ${clip.output}; overwrite is "skip", so it was left as it is.`);
+      if (spec.overwrite === 'skip')
+        return finish('SKIPPED', `Output already exists: ${clip.output}; overwrite is "skip", so it was left as it is.`);
       if (spec.overwrite === 'never') {
-        return finish('FAILED', `Output already exists: ${clip.output}; overwrite is "never", so it was not touched. Move or delete it, or set overwrite to "skip" or "replace".`);
+        return finish(
+          'FAILED',
+          `Output already exists: ${clip.output}; overwrite is "never", so it was not touched. Move or delete it, or set overwrite to "skip" or "replace".`,
+        );
       }
     }
 
@@ -170,7 +186,15 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const built = buildFfmpegArgs(spec, clip.source, info, tmp, { threads, encoders: opts.tools.encoders });
     if ('error' in built) return finish('FAILED', `${name}: ${built.error}`);
     r.ffmpeg_args = built.args;
-    emit({ type: 'clip-started', index: clip.index, position: pos + 1, total, source: clip.source, output: clip.output, ffmpeg_args: built.args });
+    emit({
+      type: 'clip-started',
+      index: clip.index,
+      position: pos + 1,
+      total,
+      source: clip.source,
+      output: clip.output,
+      ffmpeg_args: built.args,
+    });
 
     const removeTmp = (): Promise<void> => fs.rm(tmp, { force: true }).catch(() => undefined);
     const parser = new ProgressParser(info.durationSeconds);
@@ -224,7 +248,10 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     if (stalled) {
       await removeTmp();
       r.stderr_tail = stderr.tail(tailLines);
-      return finish('FAILED', `ffmpeg showed no progress on ${name} for ${stallMs / 1000}s and was stopped (stall timeout). Check that the source is readable (a slow or disconnected share?), or raise the stall timeout.`);
+      return finish(
+        'FAILED',
+        `ffmpeg showed no progress on ${name} for ${stallMs / 1000}s and was stopped (stall timeout). Check that the source is readable (a slow or disconnected share?), or raise the stall timeout.`,
+      );
     }
     if (r.exit_code !== 0) {
       await removeTmp();
@@ -254,7 +281,10 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       const bad = r.verification.filter((c) => !c.ok);
       if (bad.length > 0) {
         await removeTmp();
-        return finish('FAILED', `The proxy for ${name} failed verification: ${bad.map((c) => `${c.name} is ${c.actual}, expected ${c.expected}`).join('; ')}. It was not kept.`);
+        return finish(
+          'FAILED',
+          `The proxy for ${name} failed verification: ${bad.map((c) => `${c.name} is ${c.actual}, expected ${c.expected}`).join('; ')}. It was not kept.`,
+        );
       }
     }
     try {
@@ -292,7 +322,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     if (r.status !== 'NOT_RUN') continue;
     if (signal?.aborted) r.message = 'Not started: the run was cancelled.';
     else if (concurrency === 1 || firstFailure < 0) r.message = 'Not started: an earlier clip failed (fail-fast).';
-    else r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
+    else
+      r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
   }
   const finished = new Date();
   const status = runStatus(results, !!signal?.aborted);

@@ -37,7 +37,10 @@ function parseShard(req: SelectionRequest): { index: number; count: number } | n
     const count = Number(req.shards);
     if (!Number.isInteger(count) || count < 1) throw new Error(`--shards takes a whole number of shards, got "${req.shards}".`);
     const raw = req.env?.JOB_COMPLETION_INDEX;
-    if (raw === undefined || !/^\d+$/.test(raw)) throw new Error('--shards N needs the environment variable JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job); use --shard K/N elsewhere.');
+    if (raw === undefined || !/^\d+$/.test(raw))
+      throw new Error(
+        '--shards N needs the environment variable JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job); use --shard K/N elsewhere.',
+      );
     const index = Number(raw);
     if (index >= count) throw new Error(`JOB_COMPLETION_INDEX=${index} is not below --shards ${count}.`);
     return { index, count };
@@ -50,10 +53,15 @@ export async function resolveSelection(spec: JobSpec, req: SelectionRequest): Pr
   const shard = parseShard(req);
   if (shard && req.onlyFailed) throw new Error('--only-failed and --shard cannot be combined; re-run each shard with its own report.');
   if (shard) {
-    if (spec.job_id_generated) throw new Error('a sharded run needs a fixed job_id in the JobSpec, so that every shard names its report and outputs alike; add "job_id".');
+    if (spec.job_id_generated)
+      throw new Error(
+        'a sharded run needs a fixed job_id in the JobSpec, so that every shard names its report and outputs alike; add "job_id".',
+      );
     const { parts } = parseTemplate(spec.naming_template);
     if (usesToken(parts, 'date') || usesToken(parts, 'time')) {
-      throw new Error('naming_template uses {date} or {time}, which each shard would resolve at its own start; use {job_id} or {index} for sharded runs.');
+      throw new Error(
+        'naming_template uses {date} or {time}, which each shard would resolve at its own start; use {job_id} or {index} for sharded runs.',
+      );
     }
     const all = planOutputs(spec, new Date(0));
     const indices = all.filter((c) => c.index % shard.count === shard.index).map((c) => c.index);
@@ -69,12 +77,15 @@ export async function resolveSelection(spec: JobSpec, req: SelectionRequest): Pr
     const naming = new Date(previous.started_at);
     // Names must come out as before: the earlier run's job id (when the file gives none) and clock.
     if (spec.job_id_generated) spec.job_id = previous.job_id;
-    else if (previous.job_id !== spec.job_id) throw new Error(`report ${req.onlyFailed} is for job ${previous.job_id}, but this JobSpec's job_id is ${spec.job_id}.`);
+    else if (previous.job_id !== spec.job_id)
+      throw new Error(`report ${req.onlyFailed} is for job ${previous.job_id}, but this JobSpec's job_id is ${spec.job_id}.`);
     const plan = planOutputs(spec, naming);
     for (const c of previous.clips) {
       const now = plan[c.index];
       if (!now || now.source !== c.source) {
-        throw new Error(`report ${req.onlyFailed} does not match this JobSpec: clip ${c.index} was ${c.source}${now ? ` and is now ${now.source}` : ' and no longer exists'}. Run the whole JobSpec instead.`);
+        throw new Error(
+          `report ${req.onlyFailed} does not match this JobSpec: clip ${c.index} was ${c.source}${now ? ` and is now ${now.source}` : ' and no longer exists'}. Run the whole JobSpec instead.`,
+        );
       }
     }
     const indices = unfinishedIndices(previous);

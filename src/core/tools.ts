@@ -61,7 +61,13 @@ interface Candidate {
   from: string;
 }
 
-async function locate(tool: 'ffmpeg' | 'ffprobe', explicit: string | undefined, envVar: string, env: NodeJS.ProcessEnv, sibling?: string): Promise<Candidate> {
+async function locate(
+  tool: 'ffmpeg' | 'ffprobe',
+  explicit: string | undefined,
+  envVar: string,
+  env: NodeJS.ProcessEnv,
+  sibling?: string,
+): Promise<Candidate> {
   if (explicit) return { path: explicit, from: 'the configured path' };
   const fromEnv = env[envVar];
   if (fromEnv) return { path: fromEnv, from: envVar };
@@ -102,7 +108,12 @@ async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
     execa(fp.path, ['-version'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
   ]);
   if (ffRun instanceof Error || ffRun.exitCode !== 0) {
-    const why = ffRun instanceof Error ? ffRun.message : ffRun.failed && ffRun.exitCode === undefined ? ffRun.shortMessage : `exit code ${ffRun.exitCode}`;
+    const why =
+      ffRun instanceof Error
+        ? ffRun.message
+        : ffRun.failed && ffRun.exitCode === undefined
+          ? ffRun.shortMessage
+          : `exit code ${ffRun.exitCode}`;
     // With reject: false execa returns its error as the result (an Error too), so ask the errno, not the type.
     const missing = (ffRun as { code?: string }).code === 'ENOENT';
     throw new EnvironmentError(

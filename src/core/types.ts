@@ -1,9 +1,19 @@
 // Types shared by the engine, the headless command and the extension. No `vscode` here, ever.
 
 export const CODECS = [
-  'prores_proxy', 'prores_lt', 'prores_standard', 'prores_hq', 'prores_4444',
-  'dnxhr_lb', 'dnxhr_sq', 'dnxhr_hq', 'dnxhd',
-  'h264', 'h265', 'vp9', 'av1',
+  'prores_proxy',
+  'prores_lt',
+  'prores_standard',
+  'prores_hq',
+  'prores_4444',
+  'dnxhr_lb',
+  'dnxhr_sq',
+  'dnxhr_hq',
+  'dnxhd',
+  'h264',
+  'h265',
+  'vp9',
+  'av1',
 ] as const;
 export type Codec = (typeof CODECS)[number];
 

@@ -16,15 +16,32 @@ interface OutStream {
 }
 
 const EXPECTED_CODEC: Record<Codec, string> = {
-  prores_proxy: 'prores', prores_lt: 'prores', prores_standard: 'prores', prores_hq: 'prores', prores_4444: 'prores',
-  dnxhr_lb: 'dnxhd', dnxhr_sq: 'dnxhd', dnxhr_hq: 'dnxhd', dnxhd: 'dnxhd',
-  h264: 'h264', h265: 'hevc', vp9: 'vp9', av1: 'av1',
+  prores_proxy: 'prores',
+  prores_lt: 'prores',
+  prores_standard: 'prores',
+  prores_hq: 'prores',
+  prores_4444: 'prores',
+  dnxhr_lb: 'dnxhd',
+  dnxhr_sq: 'dnxhd',
+  dnxhr_hq: 'dnxhd',
+  dnxhd: 'dnxhd',
+  h264: 'h264',
+  h265: 'hevc',
+  vp9: 'vp9',
+  av1: 'av1',
 };
 
 /** ffprobe's profile names, lower-cased, for the codecs whose profile is the point of the choice. */
 const EXPECTED_PROFILE: Partial<Record<Codec, string[]>> = {
-  prores_proxy: ['proxy'], prores_lt: ['lt'], prores_standard: ['standard'], prores_hq: ['hq'], prores_4444: ['4444'],
-  dnxhr_lb: ['dnxhr lb'], dnxhr_sq: ['dnxhr sq'], dnxhr_hq: ['dnxhr hq'], dnxhd: ['dnxhd'],
+  prores_proxy: ['proxy'],
+  prores_lt: ['lt'],
+  prores_standard: ['standard'],
+  prores_hq: ['hq'],
+  prores_4444: ['4444'],
+  dnxhr_lb: ['dnxhr lb'],
+  dnxhr_sq: ['dnxhr sq'],
+  dnxhr_hq: ['dnxhr hq'],
+  dnxhd: ['dnxhd'],
 };
 
 export interface Expectation {
@@ -40,11 +57,25 @@ export interface Expectation {
  * a tiny probe size and the fields we check keep this per-clip probe as cheap as ffprobe's start-up.
  */
 const VERIFY_PROBE_ARGS = [
-  '-v', 'error', '-probesize', '32', '-analyzeduration', '0', '-print_format', 'json',
-  '-show_entries', 'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate:stream_tags=timecode:format=duration:format_tags=timecode',
+  '-v',
+  'error',
+  '-probesize',
+  '32',
+  '-analyzeduration',
+  '0',
+  '-print_format',
+  'json',
+  '-show_entries',
+  'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate:stream_tags=timecode:format=duration:format_tags=timecode',
 ];
 
-export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceInfo, output: string, want: Expectation): Promise<VerificationCheck[]> {
+export async function verifyOutput(
+  tools: Tools,
+  spec: JobSpec,
+  source: SourceInfo,
+  output: string,
+  want: Expectation,
+): Promise<VerificationCheck[]> {
   const run = await execa(tools.ffprobe, VERIFY_PROBE_ARGS.concat(fileUrl(output)), {
     reject: false,
     stdin: 'ignore',
@@ -53,12 +84,19 @@ export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceIn
   const checks: VerificationCheck[] = [];
   let json: { streams?: OutStream[]; format?: { duration?: string; tags?: Record<string, string> } } = {};
   try {
-    json = JSON.parse(String(run.stdout) || '{}');
+    json = JSON.parse(String(run.stdout) || '{}') as typeof json;
   } catch {
     json = {};
   }
   if (run.exitCode !== 0 || !json.streams) {
-    return [{ name: 'readable', ok: false, expected: 'ffprobe reads the proxy', actual: String(run.stderr).trim().split('\n').pop() ?? `exit ${run.exitCode}` }];
+    return [
+      {
+        name: 'readable',
+        ok: false,
+        expected: 'ffprobe reads the proxy',
+        actual: String(run.stderr).trim().split('\n').pop() ?? `exit ${run.exitCode}`,
+      },
+    ];
   }
   const video = json.streams.find((s) => s.codec_type === 'video');
   checks.push({ name: 'video stream', ok: !!video, expected: 'present', actual: video ? 'present' : 'missing' });
@@ -69,16 +107,31 @@ export async function verifyOutput(tools: Tools, spec: JobSpec, source: SourceIn
   const profiles = EXPECTED_PROFILE[spec.codec];
   if (profiles) {
     const actual = (video.profile ?? '').toLowerCase();
-    checks.push({ name: 'profile', ok: profiles.some((p) => actual === p || actual.startsWith(p)), expected: profiles.join(' or '), actual: video.profile ?? 'unknown' });
+    checks.push({
+      name: 'profile',
+      ok: profiles.some((p) => actual === p || actual.startsWith(p)),
+      expected: profiles.join(' or '),
+      actual: video.profile ?? 'unknown',
+    });
   }
-  checks.push({ name: 'frame size', ok: video.width === want.width && video.height === want.height, expected: `${want.width}x${want.height}`, actual: `${video.width}x${video.height}` });
+  checks.push({
+    name: 'frame size',
+    ok: video.width === want.width && video.height === want.height,
+    expected: `${want.width}x${want.height}`,
+    actual: `${video.width}x${video.height}`,
+  });
 
   const outDuration = Number(json.format?.duration ?? video.duration ?? NaN);
   if (source.durationSeconds && Number.isFinite(outDuration)) {
     // One frame of the output, plus one of the source, as both ends round to frames.
     const frame = (want.fps ? 1 / want.fps : 0.05) + (source.fps ? 1 / source.fps : 0);
     const diff = Math.abs(outDuration - source.durationSeconds);
-    checks.push({ name: 'duration', ok: diff <= frame + 0.001, expected: `${source.durationSeconds.toFixed(3)}s ±${frame.toFixed(3)}s`, actual: `${outDuration.toFixed(3)}s` });
+    checks.push({
+      name: 'duration',
+      ok: diff <= frame + 0.001,
+      expected: `${source.durationSeconds.toFixed(3)}s ±${frame.toFixed(3)}s`,
+      actual: `${outDuration.toFixed(3)}s`,
+    });
   }
 
   const wantsAudio = audioPlan(spec, source.audioCodecs) !== null;

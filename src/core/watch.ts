@@ -71,7 +71,8 @@ async function recover(dir: string, log: (l: string) => void): Promise<void> {
   for (const name of names) {
     await finishFile(dir, path.join(dir, 'running', name), name, {
       state: 'failed',
-      reason: 'Found in running/ when the watcher started: the watcher stopped while this JobSpec ran. Check its outputs, then move it back to pending/ to run it again.',
+      reason:
+        'Found in running/ when the watcher started: the watcher stopped while this JobSpec ran. Check its outputs, then move it back to pending/ to run it again.',
     });
     log(`[watch] ${name}: left in running/ by an interrupted watcher; moved to failed/`);
   }
@@ -120,10 +121,14 @@ async function takeWatchLock(root: string): Promise<() => Promise<void>> {
       owner = null; // Unreadable or half-written: nobody can be holding it meaningfully.
     }
     if (owner?.host && owner.host !== me.host) {
-      throw new Error(`${root} is already watched from host ${owner.host} (process ${owner.pid}, since ${owner.started}). Stop that watcher first; if it is gone for good, delete ${lock}.`);
+      throw new Error(
+        `${root} is already watched from host ${owner.host} (process ${owner.pid}, since ${owner.started}). Stop that watcher first; if it is gone for good, delete ${lock}.`,
+      );
     }
     if (owner && typeof owner.pid === 'number' && processAlive(owner.pid)) {
-      throw new Error(`${root} is already watched by process ${owner.pid} (since ${owner.started}). Stop that watcher first: two watchers would take each other's running JobSpecs for crashed ones.`);
+      throw new Error(
+        `${root} is already watched by process ${owner.pid} (since ${owner.started}). Stop that watcher first: two watchers would take each other's running JobSpecs for crashed ones.`,
+      );
     }
     await fs.rm(lock, { force: true });
   }
@@ -152,7 +157,14 @@ async function watchLoop(root: string, opts: WatchOptions, log: (line: string) =
       // Relative paths keep meaning what they meant where the file was dropped.
       const loaded = await validateJobSpecText(text, path.join(root, 'pending', name), { probeWritable: true });
       if (!loaded.ok) {
-        outcome = { state: 'failed', problems: loaded.problems, reason: `invalid JobSpec: ${loaded.problems.filter((p) => p.severity === 'error').map((p) => p.message).join(' | ')}` };
+        outcome = {
+          state: 'failed',
+          problems: loaded.problems,
+          reason: `invalid JobSpec: ${loaded.problems
+            .filter((p) => p.severity === 'error')
+            .map((p) => p.message)
+            .join(' | ')}`,
+        };
       } else {
         const onEvent = opts.onEvent;
         const result = await runJob(loaded.spec, {
@@ -163,7 +175,8 @@ async function watchLoop(root: string, opts: WatchOptions, log: (line: string) =
           onEvent: onEvent && ((e) => onEvent(name, e)),
         });
         outcome = { state: result.status === 'COMPLETED' ? 'completed' : 'failed', result };
-        if (result.status !== 'COMPLETED') outcome.reason = `run ${result.status}: ${result.clips.find((c) => c.status === 'FAILED' || c.status === 'CANCELLED')?.message ?? ''}`;
+        if (result.status !== 'COMPLETED')
+          outcome.reason = `run ${result.status}: ${result.clips.find((c) => c.status === 'FAILED' || c.status === 'CANCELLED')?.message ?? ''}`;
       }
     } catch (e) {
       outcome = { state: 'failed', reason: e instanceof EnvironmentError ? e.message : `unexpected error: ${(e as Error).message}` };
@@ -176,7 +189,9 @@ async function watchLoop(root: string, opts: WatchOptions, log: (line: string) =
 
   for (;;) {
     if (opts.signal?.aborted) break;
-    const names = (await fs.readdir(path.join(root, 'pending')).catch(() => [] as string[])).filter((n) => n.endsWith('.jobspec.json')).sort();
+    const names = (await fs.readdir(path.join(root, 'pending')).catch(() => [] as string[]))
+      .filter((n) => n.endsWith('.jobspec.json'))
+      .sort();
     const stable: string[] = [];
     const now = new Set(names);
     for (const name of [...seen.keys()]) if (!now.has(name)) seen.delete(name);

@@ -17,14 +17,38 @@ export class JobSpecCodeLens implements vscode.CodeLensProvider, vscode.Disposab
     const run = this.store.activeFor(doc.uri.fsPath);
     if (run) {
       return [
-        new vscode.CodeLens(top, { title: '$(sync~spin) Running…', tooltip: 'Show this run in the Runs view', command: 'jobspec.runs.focus' }),
-        new vscode.CodeLens(top, { title: '$(debug-stop) Cancel Run', tooltip: 'Stop this run; the clip in progress leaves no partial output', command: 'jobspec.cancel', arguments: args }),
+        new vscode.CodeLens(top, {
+          title: '$(sync~spin) Running…',
+          tooltip: 'Show this run in the Runs view',
+          command: 'jobspec.runs.focus',
+        }),
+        new vscode.CodeLens(top, {
+          title: '$(debug-stop) Cancel Run',
+          tooltip: 'Stop this run; the clip in progress leaves no partial output',
+          command: 'jobspec.cancel',
+          arguments: args,
+        }),
       ];
     }
     return [
-      new vscode.CodeLens(top, { title: '$(play) Execute', tooltip: 'Run this JobSpec with ffmpeg', command: 'jobspec.execute', arguments: args }),
-      new vscode.CodeLens(top, { title: '$(check) Validate', tooltip: 'Check this JobSpec, sources and output folder included', command: 'jobspec.validate', arguments: args }),
-      new vscode.CodeLens(top, { title: '$(eye) Dry Run', tooltip: 'Show each output path and ffmpeg command, running nothing', command: 'jobspec.dryRun', arguments: args }),
+      new vscode.CodeLens(top, {
+        title: '$(play) Execute',
+        tooltip: 'Run this JobSpec with ffmpeg',
+        command: 'jobspec.execute',
+        arguments: args,
+      }),
+      new vscode.CodeLens(top, {
+        title: '$(check) Validate',
+        tooltip: 'Check this JobSpec, sources and output folder included',
+        command: 'jobspec.validate',
+        arguments: args,
+      }),
+      new vscode.CodeLens(top, {
+        title: '$(eye) Dry Run',
+        tooltip: 'Show each output path and ffmpeg command, running nothing',
+        command: 'jobspec.dryRun',
+        arguments: args,
+      }),
     ];
   }
 

@@ -59,11 +59,18 @@ export class Commands {
     const found = await vscode.workspace.findFiles('**/*.jobspec.json', '**/node_modules/**', 200);
     if (found.length === 1) return found[0];
     if (found.length === 0) {
-      notify('info', 'No JobSpec is open. Open a *.jobspec.json file, or create one.', { title: 'New JobSpec', run: () => vscode.commands.executeCommand('jobspec.new') });
+      notify('info', 'No JobSpec is open. Open a *.jobspec.json file, or create one.', {
+        title: 'New JobSpec',
+        run: () => vscode.commands.executeCommand('jobspec.new'),
+      });
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(
-      found.map((uri) => ({ label: path.basename(uri.fsPath), description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath)), uri })),
+      found.map((uri) => ({
+        label: path.basename(uri.fsPath),
+        description: vscode.workspace.asRelativePath(path.dirname(uri.fsPath)),
+        uri,
+      })),
       { placeHolder: 'Choose a JobSpec' },
     );
     return pick?.uri;
@@ -86,7 +93,11 @@ export class Commands {
     }
     if (candidates.length === 1) return candidates[0];
     const pick = await vscode.window.showQuickPick(
-      candidates.map((run) => ({ label: run.name, description: `${run.jobId} · ${run.phase === 'running' ? 'RUNNING' : run.status ?? ''}`, run })),
+      candidates.map((run) => ({
+        label: run.name,
+        description: `${run.jobId} · ${run.phase === 'running' ? 'RUNNING' : (run.status ?? '')}`,
+        run,
+      })),
       { placeHolder: 'Choose a run' },
     );
     return pick?.run;
@@ -122,7 +133,11 @@ export class Commands {
 
   async cancel(t: Target): Promise<boolean> {
     // From the palette a watch folder's runs are not offered; named (CodeLens, editor title, tree) they are explained.
-    const run = await this.pickRun(t, (r) => r.phase === 'running' && (t !== undefined || !r.watchFolder), 'No JobSpec run is in progress.');
+    const run = await this.pickRun(
+      t,
+      (r) => r.phase === 'running' && (t !== undefined || !r.watchFolder),
+      'No JobSpec run is in progress.',
+    );
     if (!run || run.phase !== 'running') return false;
     if (run.watchFolder) {
       const folder = run.watchFolder;
@@ -138,7 +153,11 @@ export class Commands {
   }
 
   async rerunFailed(t: Target): Promise<RunResult | undefined> {
-    const run = await this.pickRun(t, (r) => rerunIndices(r).length > 0, 'No finished run has failed, cancelled or unrun clips to run again.');
+    const run = await this.pickRun(
+      t,
+      (r) => rerunIndices(r).length > 0,
+      'No finished run has failed, cancelled or unrun clips to run again.',
+    );
     if (!run) return undefined;
     return this.runner.execute(vscode.Uri.file(run.jobspecFile), run);
   }
@@ -147,7 +166,11 @@ export class Commands {
     let target: string | undefined;
     if (isNode(t) && t.kind === 'clip') target = t.clip.output;
     else {
-      const run = await this.pickRun(t, (r) => r.phase === 'finished' && r.result !== undefined, 'No finished run to reveal the output of.');
+      const run = await this.pickRun(
+        t,
+        (r) => r.phase === 'finished' && r.result !== undefined,
+        'No finished run to reveal the output of.',
+      );
       const clip = run?.result?.clips.find((c) => c.status === 'COMPLETED' || c.status === 'SKIPPED') ?? run?.result?.clips[0];
       if (clip) target = path.dirname(clip.output);
     }

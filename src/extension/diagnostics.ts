@@ -23,7 +23,11 @@ export function isMeaningProblem(p: Problem): boolean {
 export function toDiagnostic(doc: vscode.TextDocument, text: string, p: Problem, tree?: jsonc.Node): vscode.Diagnostic {
   const span = problemSpan(text, p, tree);
   const range = new vscode.Range(doc.positionAt(span.offset), doc.positionAt(span.offset + span.length));
-  const d = new vscode.Diagnostic(range, p.message, p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+  const d = new vscode.Diagnostic(
+    range,
+    p.message,
+    p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error,
+  );
   d.source = 'JobSpec';
   d.code = p.code;
   return d;

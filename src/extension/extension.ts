@@ -19,10 +19,22 @@ import { WatchTreeProvider } from './watchTree';
 function updateContextKeys(store: RunStore): void {
   const runs = store.all();
   const set = (key: string, value: unknown): Thenable<unknown> => vscode.commands.executeCommand('setContext', key, value);
-  void set('jobspec.runActive', runs.some((r) => r.phase === 'running'));
-  void set('jobspec.runningFiles', runs.filter((r) => r.phase === 'running').map((r) => vscode.Uri.file(r.jobspecFile).path));
-  void set('jobspec.hasFinishedRun', runs.some((r) => r.phase === 'finished'));
-  void set('jobspec.hasRerunnableRun', runs.some((r) => rerunIndices(r).length > 0));
+  void set(
+    'jobspec.runActive',
+    runs.some((r) => r.phase === 'running'),
+  );
+  void set(
+    'jobspec.runningFiles',
+    runs.filter((r) => r.phase === 'running').map((r) => vscode.Uri.file(r.jobspecFile).path),
+  );
+  void set(
+    'jobspec.hasFinishedRun',
+    runs.some((r) => r.phase === 'finished'),
+  );
+  void set(
+    'jobspec.hasRerunnableRun',
+    runs.some((r) => rerunIndices(r).length > 0),
+  );
 }
 
 function tooltipText(t: vscode.TreeItem['tooltip']): string {
@@ -33,7 +45,10 @@ let lastWatched: string | undefined;
 
 /** Context keys for menus: set only when the list of watched folders changed, not on every look into them. */
 function updateWatchContextKeys(folders: WatchFolders): void {
-  const watching = folders.all().filter((f) => f.phase === 'watching').map((f) => vscode.Uri.file(f.dir).path);
+  const watching = folders
+    .all()
+    .filter((f) => f.phase === 'watching')
+    .map((f) => vscode.Uri.file(f.dir).path);
   const key = JSON.stringify(watching);
   if (key === lastWatched) return;
   lastWatched = key;
@@ -51,7 +66,7 @@ function snapshot<T>(tree: SyncTree<T>, node?: T): TreeItemSnapshot[] {
     const item = tree.getTreeItem(child);
     const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
     return {
-      label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+      label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
       description: typeof item.description === 'string' ? item.description : '',
       icon: icon?.id ?? '',
       color: icon?.color?.id ?? '',

@@ -1,6 +1,6 @@
 // Finding ffmpeg for the extension: the core finds and verifies it (setting, then environment,
 // then PATH); this turns a failure into a message with buttons to the setting and the log.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { EnvironmentError, findTools, type Tools } from '../core';
 import type { JobSpecLog } from './log';
 import { notify } from './notify';

@@ -1,9 +1,7 @@
 // Which documents and files are JobSpecs.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 
-export const JOBSPEC_SELECTOR: vscode.DocumentSelector = [
-  { scheme: 'file', pattern: '**/*.jobspec.json' },
-];
+export const JOBSPEC_SELECTOR: vscode.DocumentSelector = [{ scheme: 'file', pattern: '**/*.jobspec.json' }];
 
 export function isJobSpecUri(uri: vscode.Uri): boolean {
   return uri.scheme === 'file' && /\.jobspec\.json$/i.test(uri.path);

@@ -31,7 +31,10 @@ export function clipLogLines(result: ClipResult, position: number, total: number
 export function runFooterLines(result: RunResult): LogLine[] {
   return multiFooter(result)
     .filter((text) => text.trim() !== '')
-    .map((text) => ({ level: text.startsWith('Result:') ? RUN_LEVEL[result.status] : text.startsWith('Warning:') ? 'warn' : 'info', text }));
+    .map((text) => ({
+      level: text.startsWith('Result:') ? RUN_LEVEL[result.status] : text.startsWith('Warning:') ? 'warn' : 'info',
+      text,
+    }));
 }
 
 export function countByStatus(run: { clips: readonly { status: ClipStatus }[] }): Record<ClipStatus, number> {

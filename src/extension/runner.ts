@@ -84,7 +84,9 @@ export class Runner {
 
   busyMessage(file: string): void {
     const run = this.store.activeFor(file);
-    const where = run ? ` (clip ${run.clips.filter((c) => c.status !== 'QUEUED' && c.status !== 'RUNNING').length + 1} of ${run.clips.length})` : '';
+    const where = run
+      ? ` (clip ${run.clips.filter((c) => c.status !== 'QUEUED' && c.status !== 'RUNNING').length + 1} of ${run.clips.length})`
+      : '';
     notify(
       'info',
       `JobSpec ${path.basename(file)} is already running${where}. Wait for it to finish, or cancel it before starting again.`,
@@ -114,9 +116,19 @@ export class Runner {
       const partial = rerun ? await this.rerunOptions(spec, rerun) : {};
       if (!partial) return undefined;
       const controller = new AbortController();
-      run = this.store.begin({ jobspecFile: file, jobId: spec.job_id, ffmpegPath: tools.ffmpeg, controller, ...(partial.only ? { only: partial.only } : {}) });
+      run = this.store.begin({
+        jobspecFile: file,
+        jobId: spec.job_id,
+        ffmpegPath: tools.ffmpeg,
+        controller,
+        ...(partial.only ? { only: partial.only } : {}),
+      });
       const started = run;
-      this.log.write(...multiHeader(spec.job_id, partial.only?.length ?? spec.sources.length).filter((l) => l !== '').map((text) => ({ level: 'info' as const, text })));
+      this.log.write(
+        ...multiHeader(spec.job_id, partial.only?.length ?? spec.sources.length)
+          .filter((l) => l !== '')
+          .map((text) => ({ level: 'info' as const, text })),
+      );
       this.log.info(`JobSpec: ${file}${partial.only ? ` (re-run of clips ${partial.only.map((i) => i + 1).join(', ')})` : ''}`);
       this.log.info(`ffmpeg: ${tools.ffmpeg} (${tools.version})`);
       const settings = readSettings(uri);
@@ -161,10 +173,16 @@ export class Runner {
    * A re-run covers the clips of an earlier run that did not complete, named exactly as then:
    * the core reads that run's report for the job id, the clock and the clips.
    */
-  private async rerunOptions(spec: JobSpec, previous: RunState): Promise<Pick<RunOptions, 'only' | 'selection' | 'reportSuffix' | 'namingTime'> | undefined> {
+  private async rerunOptions(
+    spec: JobSpec,
+    previous: RunState,
+  ): Promise<Pick<RunOptions, 'only' | 'selection' | 'reportSuffix' | 'namingTime'> | undefined> {
     const report = previous.result?.report_path;
     if (!report) {
-      notify('error', `${previous.name} (job ${previous.jobId}) has no report to re-run from${previous.result?.report_error ? `: ${previous.result.report_error}` : ''}. Run the whole JobSpec instead.`);
+      notify(
+        'error',
+        `${previous.name} (job ${previous.jobId}) has no report to re-run from${previous.result?.report_error ? `: ${previous.result.report_error}` : ''}. Run the whole JobSpec instead.`,
+      );
       return undefined;
     }
     try {
@@ -235,11 +253,18 @@ export class Runner {
     }
     const notRun = counts.NOT_RUN > 0 ? ` ${plural(counts.NOT_RUN, 'clip')} not run.` : '';
     if (result.status === 'CANCELLED') {
-      notify('warning', `JobSpec ${name} was cancelled: ${counts.COMPLETED} completed.${notRun}`, showLog, ...(rerunIndices(run).length ? [rerun] : []));
+      notify(
+        'warning',
+        `JobSpec ${name} was cancelled: ${counts.COMPLETED} completed.${notRun}`,
+        showLog,
+        ...(rerunIndices(run).length ? [rerun] : []),
+      );
       return;
     }
     const failed = result.clips.find((c) => c.status === 'FAILED');
-    const what = failed ? sentence(`${path.basename(failed.source)} failed: ${failed.message ?? `ffmpeg exit code ${failed.exit_code ?? '?'}`}`) : 'the run failed.';
+    const what = failed
+      ? sentence(`${path.basename(failed.source)} failed: ${failed.message ?? `ffmpeg exit code ${failed.exit_code ?? '?'}`}`)
+      : 'the run failed.';
     notify('error', `JobSpec ${name}: ${what}${notRun}`, showLog, rerun);
   }
 
@@ -261,7 +286,10 @@ export class Runner {
     this.log.show();
     const bad = clips.filter((c) => c.problem);
     if (bad.length > 0) {
-      notify('warning', `Dry run of ${jobspecName(uri.fsPath)}: ${path.basename(bad[0].source)} would fail: ${bad[0].problem ?? ''}`, { title: 'Show Log', run: () => this.log.show() });
+      notify('warning', `Dry run of ${jobspecName(uri.fsPath)}: ${path.basename(bad[0].source)} would fail: ${bad[0].problem ?? ''}`, {
+        title: 'Show Log',
+        run: () => this.log.show(),
+      });
     }
     return clips;
   }

@@ -2,7 +2,15 @@
 // status bar, the CodeLens and the context keys all read from here; nothing here draws anything.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { unfinishedIndices, type ClipResult, type ClipStatus, type ProgressInfo, type RunEvent, type RunResult, type RunStatus } from '../core';
+import {
+  unfinishedIndices,
+  type ClipResult,
+  type ClipStatus,
+  type ProgressInfo,
+  type RunEvent,
+  type RunResult,
+  type RunStatus,
+} from '../core';
 
 export interface ClipState {
   index: number;
@@ -109,7 +117,14 @@ export class RunStore implements vscode.Disposable {
     return this.reserved.has(file) || this.activeFor(file) !== undefined;
   }
 
-  begin(init: { jobspecFile: string; jobId: string; ffmpegPath: string; controller: AbortController; only?: number[]; watchFolder?: string }): RunState {
+  begin(init: {
+    jobspecFile: string;
+    jobId: string;
+    ffmpegPath: string;
+    controller: AbortController;
+    only?: number[];
+    watchFolder?: string;
+  }): RunState {
     const run: RunState = {
       key: `run-${++this.seq}`,
       jobspecFile: init.jobspecFile,

@@ -1,7 +1,24 @@
 // The text of a new JobSpec. Pure: no `vscode`.
 import * as path from 'node:path';
 
-export const VIDEO_EXTENSIONS = ['mov', 'mp4', 'mxf', 'mkv', 'avi', 'm4v', 'mts', 'm2ts', 'webm', 'mpg', 'mpeg', 'dv', 'r3d', 'braw', 'ari', 'crm'];
+export const VIDEO_EXTENSIONS = [
+  'mov',
+  'mp4',
+  'mxf',
+  'mkv',
+  'avi',
+  'm4v',
+  'mts',
+  'm2ts',
+  'webm',
+  'mpg',
+  'mpeg',
+  'dv',
+  'r3d',
+  'braw',
+  'ari',
+  'crm',
+];
 
 /** Paths inside the JobSpec's folder are written relative to it, so the folder can move. */
 export function pathForJobSpec(jobspecFile: string, target: string): string {
@@ -14,7 +31,10 @@ export function pathForJobSpec(jobspecFile: string, target: string): string {
 /** A job id from the file name: `Day 1 cam A.jobspec.json` → `Day_1_cam_A`. */
 export function jobIdFor(jobspecFile: string): string {
   const base = path.basename(jobspecFile).replace(/\.jobspec\.json$/i, '');
-  const id = base.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  const id = base
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 64);
   return id || 'proxies';
 }
 

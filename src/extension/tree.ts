@@ -51,7 +51,7 @@ export function clipProgressText(clip: ClipState): string {
 export function runDescription(run: RunState): string {
   const counts = countByStatus(run);
   const done = counts.COMPLETED + counts.SKIPPED;
-  const head = run.phase === 'running' ? 'RUNNING' : run.status ?? 'FAILED';
+  const head = run.phase === 'running' ? 'RUNNING' : (run.status ?? 'FAILED');
   // The job id is worth its room only when it says more than the label already does.
   const parts = run.jobId === run.name ? [] : [run.jobId];
   parts.push(`${head} ${done}/${run.clips.length}`);
@@ -69,7 +69,11 @@ function clipDescription(clip: ClipState): string {
     case 'QUEUED':
       return 'queued';
     case 'COMPLETED':
-      return [`→ ${path.basename(clip.output)}`, r ? `${r.elapsed_seconds.toFixed(1)}s` : '', r?.output_size != null ? bytes(r.output_size) : '']
+      return [
+        `→ ${path.basename(clip.output)}`,
+        r ? `${r.elapsed_seconds.toFixed(1)}s` : '',
+        r?.output_size != null ? bytes(r.output_size) : '',
+      ]
         .filter(Boolean)
         .join(' · ');
     case 'FAILED':
@@ -100,8 +104,12 @@ export function clipTooltip(run: RunState, clip: ClipState): vscode.MarkdownStri
   if (clip.status === 'RUNNING') md.appendText(clipProgressText(clip)).appendMarkdown('\n\n');
   const r = clip.result;
   if (r?.message) md.appendText(r.message).appendMarkdown('\n\n');
-  if (clip.ffmpegArgs.length > 0) md.appendMarkdown('ffmpeg command:\n\n').appendMarkdown(fence(formatCommandLine(run.ffmpegPath, clip.ffmpegArgs))).appendMarkdown('\n\n');
-  if (r && r.status === 'FAILED' && r.stderr_tail.length > 0) md.appendMarkdown('Last stderr:\n\n').appendMarkdown(fence(r.stderr_tail.join('\n')));
+  if (clip.ffmpegArgs.length > 0)
+    md.appendMarkdown('ffmpeg command:\n\n')
+      .appendMarkdown(fence(formatCommandLine(run.ffmpegPath, clip.ffmpegArgs)))
+      .appendMarkdown('\n\n');
+  if (r && r.status === 'FAILED' && r.stderr_tail.length > 0)
+    md.appendMarkdown('Last stderr:\n\n').appendMarkdown(fence(r.stderr_tail.join('\n')));
   return md;
 }
 
@@ -109,7 +117,9 @@ function runTooltip(run: RunState): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.name}** — job \`${run.jobId}\`\n\n`);
   md.appendText(run.jobspecFile).appendMarkdown('\n\n');
-  md.appendText(`${run.phase === 'running' ? 'RUNNING' : run.status ?? ''} · ${plural(run.clips.length, 'clip')} · ${formatDuration(elapsedSeconds(run))}`);
+  md.appendText(
+    `${run.phase === 'running' ? 'RUNNING' : (run.status ?? '')} · ${plural(run.clips.length, 'clip')} · ${formatDuration(elapsedSeconds(run))}`,
+  );
   if (run.only) md.appendText(` · re-run of clips ${run.only.map((i) => i + 1).join(', ')}`);
   md.appendMarkdown('\n\n');
   if (run.watchFolder) md.appendMarkdown('From the watch folder ').appendText(run.watchFolder).appendMarkdown('\n\n');
@@ -136,7 +146,15 @@ export function clipContextValue(clip: ClipState): string {
 
 /** What a progress tick cannot change: when this differs, the run's rows are redrawn with the whole view. */
 function runShape(run: RunState): string {
-  return [run.phase, run.status ?? '', run.jobId, run.jobspecFile, run.error ?? '', run.result ? 'result' : '', ...run.clips.map((c) => `${c.index}:${c.status}`)].join('|');
+  return [
+    run.phase,
+    run.status ?? '',
+    run.jobId,
+    run.jobspecFile,
+    run.error ?? '',
+    run.result ? 'result' : '',
+    ...run.clips.map((c) => `${c.index}:${c.status}`),
+  ].join('|');
 }
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
@@ -233,11 +251,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'run') {
       const { run } = node;
-      const item = new vscode.TreeItem(run.name, run.phase === 'running' || run.status !== 'COMPLETED' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+      const item = new vscode.TreeItem(
+        run.name,
+        run.phase === 'running' || run.status !== 'COMPLETED'
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed,
+      );
       item.id = nodeId(node);
       item.description = runDescription(run);
       item.tooltip = runTooltip(run);
-      item.iconPath = run.phase === 'running' ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue')) : icon(RUN_ICON[run.status ?? 'FAILED']);
+      item.iconPath =
+        run.phase === 'running'
+          ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'))
+          : icon(RUN_ICON[run.status ?? 'FAILED']);
       item.contextValue = runContextValue(run);
       item.resourceUri = vscode.Uri.file(run.jobspecFile);
       return item;

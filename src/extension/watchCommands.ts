@@ -93,7 +93,14 @@ export class WatchCommands {
     const base = path.basename(dir);
     if (!(WATCH_DIRS as readonly string[]).includes(base)) return dir;
     const parent = path.dirname(dir);
-    const others = await Promise.all(WATCH_DIRS.filter((d) => d !== base && d !== 'running').map((d) => fs.stat(path.join(parent, d)).then((s) => s.isDirectory(), () => false)));
+    const others = await Promise.all(
+      WATCH_DIRS.filter((d) => d !== base && d !== 'running').map((d) =>
+        fs.stat(path.join(parent, d)).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ),
+      ),
+    );
     return others.every(Boolean) ? parent : dir;
   }
 
@@ -140,8 +147,7 @@ export class WatchCommands {
     if (t instanceof vscode.Uri && t.scheme === 'file') {
       if (what === 'jobspec') file = t.fsPath;
       else if (t.fsPath.endsWith('.jobspec.json')) file = t.fsPath.replace(/\.jobspec\.json$/, '.result.json');
-    }
-    else if (isNode(t) && t.kind === 'file') file = what === 'jobspec' ? t.file.file : t.file.resultFile;
+    } else if (isNode(t) && t.kind === 'file') file = what === 'jobspec' ? t.file.file : t.file.resultFile;
     if (!file) return undefined;
     const uri = vscode.Uri.file(file);
     try {

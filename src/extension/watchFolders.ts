@@ -75,7 +75,8 @@ export function summarizeOutcome(value: unknown): OutcomeSummary {
   if (!isRecord(value)) return s;
   if (typeof value.reason === 'string') s.reason = value.reason;
   if (Array.isArray(value.problems)) {
-    for (const p of value.problems) if (isRecord(p) && typeof p.message === 'string' && p.severity !== 'warning') s.problems.push(p.message);
+    for (const p of value.problems)
+      if (isRecord(p) && typeof p.message === 'string' && p.severity !== 'warning') s.problems.push(p.message);
   }
   const r = value.result;
   if (isRecord(r)) {
@@ -164,7 +165,9 @@ export class WatchFolders implements vscode.Disposable {
     };
     this.folders.set(root, folder);
     const label = path.basename(root) || root;
-    this.log.info(`${how === 'resume' ? 'Watching again' : 'Watching'} ${root}: JobSpecs dropped into pending/ run ${folder.maxWorkers === 1 ? 'one at a time' : `up to ${folder.maxWorkers} at a time`} with ${tools.ffmpeg} (${tools.version}).`);
+    this.log.info(
+      `${how === 'resume' ? 'Watching again' : 'Watching'} ${root}: JobSpecs dropped into pending/ run ${folder.maxWorkers === 1 ? 'one at a time' : `up to ${folder.maxWorkers} at a time`} with ${tools.ffmpeg} (${tools.version}).`,
+    );
     folder.stopped = watchFolder(root, {
       tools,
       maxWorkers: folder.maxWorkers,
@@ -181,16 +184,18 @@ export class WatchFolders implements vscode.Disposable {
       },
       onEvent: (name, e) => this.onEvent(folder, name, e),
       onResult: (name, outcome) => this.onResult(folder, name, outcome),
-    }).then(
-      () => {
-        if (!this.disposed) this.log.info(`Stopped watching ${root}.`);
-      },
-      (err: unknown) => {
-        if (this.disposed) return;
-        this.log.error(`Watching ${root} stopped: ${message(err)}`);
-        notify('error', `Watching ${root} stopped: ${message(err)}`, { title: 'Show Log', run: () => this.log.show() });
-      },
-    ).finally(() => this.forget(folder));
+    })
+      .then(
+        () => {
+          if (!this.disposed) this.log.info(`Stopped watching ${root}.`);
+        },
+        (err: unknown) => {
+          if (this.disposed) return;
+          this.log.error(`Watching ${root} stopped: ${message(err)}`);
+          notify('error', `Watching ${root} stopped: ${message(err)}`, { title: 'Show Log', run: () => this.log.show() });
+        },
+      )
+      .finally(() => this.forget(folder));
     this.addFileWatcher(root);
     await this.persist();
     this.requestScan();
@@ -204,7 +209,9 @@ export class WatchFolders implements vscode.Disposable {
     if (!folder) return false;
     if (folder.phase === 'watching') {
       folder.phase = 'stopping';
-      this.log.info(`Stopping the watch of ${folder.dir}${folder.runs.size > 0 ? `; cancelling ${folder.runs.size} JobSpec run${folder.runs.size === 1 ? '' : 's'}` : ''}…`);
+      this.log.info(
+        `Stopping the watch of ${folder.dir}${folder.runs.size > 0 ? `; cancelling ${folder.runs.size} JobSpec run${folder.runs.size === 1 ? '' : 's'}` : ''}…`,
+      );
       folder.controller.abort();
       await this.persist();
       this.changed.fire();
@@ -218,7 +225,9 @@ export class WatchFolders implements vscode.Disposable {
     const saved = this.state.get<string[]>(STATE_KEY, []);
     if (saved.length === 0) return;
     if (!vscode.workspace.isTrusted) {
-      this.log.info(`${saved.length} watch folder${saved.length === 1 ? '' : 's'} of this workspace will be watched again once you trust it.`);
+      this.log.info(
+        `${saved.length} watch folder${saved.length === 1 ? '' : 's'} of this workspace will be watched again once you trust it.`,
+      );
       return;
     }
     // A folder that is gone is forgotten; one that could not be watched now (no ffmpeg) is kept for next time.
@@ -237,14 +246,32 @@ export class WatchFolders implements vscode.Disposable {
     } finally {
       this.resuming = false;
     }
-    if (!this.disposed) await this.state.update(STATE_KEY, [...new Set([...keep, ...this.all().filter((f) => f.phase === 'watching').map((f) => f.dir)])]);
+    if (!this.disposed)
+      await this.state.update(STATE_KEY, [
+        ...new Set([
+          ...keep,
+          ...this.all()
+            .filter((f) => f.phase === 'watching')
+            .map((f) => f.dir),
+        ]),
+      ]);
   }
 
   private onEvent(folder: WatchedFolder, name: string, e: RunEvent): void {
     if (e.type === 'run-started') {
-      const run = this.store.begin({ jobspecFile: path.join(folder.dir, 'running', name), jobId: e.job_id, ffmpegPath: folder.ffmpeg, controller: folder.controller, watchFolder: folder.dir });
+      const run = this.store.begin({
+        jobspecFile: path.join(folder.dir, 'running', name),
+        jobId: e.job_id,
+        ffmpegPath: folder.ffmpeg,
+        controller: folder.controller,
+        watchFolder: folder.dir,
+      });
       folder.runs.set(name, run);
-      this.log.write(...multiHeader(e.job_id, e.total).filter((l) => l !== '').map((text) => ({ level: 'info' as const, text })));
+      this.log.write(
+        ...multiHeader(e.job_id, e.total)
+          .filter((l) => l !== '')
+          .map((text) => ({ level: 'info' as const, text })),
+      );
       this.log.info(`JobSpec: ${run.jobspecFile} (watch folder)`);
     }
     const run = folder.runs.get(name);
@@ -286,7 +313,12 @@ export class WatchFolders implements vscode.Disposable {
 
   private async persist(): Promise<void> {
     if (this.disposed || this.resuming) return;
-    await this.state.update(STATE_KEY, this.all().filter((f) => f.phase === 'watching').map((f) => f.dir));
+    await this.state.update(
+      STATE_KEY,
+      this.all()
+        .filter((f) => f.phase === 'watching')
+        .map((f) => f.dir),
+    );
   }
 
   /** Look at the folders again soon: at most once per SCAN_MS, and always once after the last request. */
@@ -333,7 +365,10 @@ export class WatchFolders implements vscode.Disposable {
         folder.counts[state] = names.length;
         if (state === 'pending' || state === 'running') {
           // The order the watcher takes them in.
-          folder.files[state] = names.sort().slice(0, SHOWN_PER_STATE).map((name) => ({ name, state, file: path.join(sub, name) }));
+          folder.files[state] = names
+            .sort()
+            .slice(0, SHOWN_PER_STATE)
+            .map((name) => ({ name, state, file: path.join(sub, name) }));
           return;
         }
         // Newest first, by when the result was written.

@@ -50,7 +50,11 @@ function runProgress(run: RunState): string {
   const done = run.clips.filter((c) => c.status !== 'QUEUED' && c.status !== 'RUNNING').length;
   const running = run.clips.filter((c) => c.status === 'RUNNING');
   const head = `clip ${Math.min(done + 1, run.clips.length)}/${run.clips.length}`;
-  return running.length === 1 ? `${head} · ${clipProgressText(running[0])}` : running.length > 1 ? `${head} · ${running.length} clips running` : head;
+  return running.length === 1
+    ? `${head} · ${clipProgressText(running[0])}`
+    : running.length > 1
+      ? `${head} · ${running.length} clips running`
+      : head;
 }
 
 function fileDescription(folder: WatchedFolder, file: WatchedFile): string {
@@ -64,7 +68,12 @@ function fileDescription(folder: WatchedFolder, file: WatchedFile): string {
     }
     case 'completed':
       if (!o) return '';
-      return [o.clips !== undefined ? `${o.completedClips ?? 0}/${plural(o.clips, 'clip')}` : '', o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : ''].filter(Boolean).join(' · ');
+      return [
+        o.clips !== undefined ? `${o.completedClips ?? 0}/${plural(o.clips, 'clip')}` : '',
+        o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
     case 'failed':
       return failedDescription(file);
   }
@@ -74,7 +83,8 @@ function fileDescription(folder: WatchedFolder, file: WatchedFile): string {
 function failedDescription(file: WatchedFile): string {
   const o = file.outcome;
   if (!o) return file.resultFile ? '' : 'no result file';
-  if (o.problems.length > 0) return `invalid · ${o.problems[0].replace(/\.$/, '')}${o.problems.length > 1 ? ` (+${o.problems.length - 1} more)` : ''}`;
+  if (o.problems.length > 0)
+    return `invalid · ${o.problems[0].replace(/\.$/, '')}${o.problems.length > 1 ? ` (+${o.problems.length - 1} more)` : ''}`;
   const reason = o.reason?.replace(/^run [A-Z_]+:\s*/, '') ?? '';
   return [o.status ?? '', reason].filter(Boolean).join(' · ');
 }
@@ -92,18 +102,32 @@ function fileTooltip(folder: WatchedFolder, file: WatchedFile): vscode.MarkdownS
   md.appendMarkdown(`**${file.state.toUpperCase()}** — `).appendText(file.name).appendMarkdown('\n\n');
   md.appendText(file.file).appendMarkdown('\n\n');
   const o = file.outcome;
-  if (file.state === 'pending') md.appendText('Waiting to be taken by the watcher (in name order, once the file stops changing).').appendMarkdown('\n\n');
+  if (file.state === 'pending')
+    md.appendText('Waiting to be taken by the watcher (in name order, once the file stops changing).').appendMarkdown('\n\n');
   if (file.state === 'running') {
     const run = folder.runs.get(file.name);
     if (run) md.appendText(`Job ${run.jobId} · ${runProgress(run)}`).appendMarkdown('\n\n');
   }
   if (o) {
-    if (o.jobId || o.status) md.appendText([o.jobId ? `Job ${o.jobId}` : '', o.status ?? '', o.clips !== undefined ? `${o.completedClips ?? 0} of ${plural(o.clips, 'clip')} completed` : '', o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : ''].filter(Boolean).join(' · ')).appendMarkdown('\n\n');
+    if (o.jobId || o.status)
+      md.appendText(
+        [
+          o.jobId ? `Job ${o.jobId}` : '',
+          o.status ?? '',
+          o.clips !== undefined ? `${o.completedClips ?? 0} of ${plural(o.clips, 'clip')} completed` : '',
+          o.elapsedSeconds !== undefined ? formatDuration(o.elapsedSeconds) : '',
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ).appendMarkdown('\n\n');
     // An invalid JobSpec's reason is its problems joined: listed one a line instead.
     if (o.problems.length > 0) {
       md.appendMarkdown('Invalid JobSpec:\n\n');
       for (const p of o.problems.slice(0, 10)) md.appendMarkdown('- ').appendText(p).appendMarkdown('\n');
-      if (o.problems.length > 10) md.appendMarkdown('- ').appendText(`… and ${o.problems.length - 10} more`).appendMarkdown('\n');
+      if (o.problems.length > 10)
+        md.appendMarkdown('- ')
+          .appendText(`… and ${o.problems.length - 10} more`)
+          .appendMarkdown('\n');
       md.appendMarkdown('\n');
     } else if (o.reason) md.appendMarkdown('Reason: ').appendText(o.reason).appendMarkdown('\n\n');
     if (o.reportPath) md.appendMarkdown('Report: ').appendText(o.reportPath).appendMarkdown('\n\n');
@@ -115,9 +139,13 @@ function fileTooltip(folder: WatchedFolder, file: WatchedFile): vscode.MarkdownS
 
 function folderTooltip(folder: WatchedFolder): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(folder.phase === 'watching' ? '**Watching** ' : '**Stopping** ').appendText(folder.dir).appendMarkdown('\n\n');
+  md.appendMarkdown(folder.phase === 'watching' ? '**Watching** ' : '**Stopping** ')
+    .appendText(folder.dir)
+    .appendMarkdown('\n\n');
   md.appendText(folderCounts(folder)).appendMarkdown('\n\n');
-  md.appendText(`Drop *.jobspec.json files into ${path.join(folder.dir, 'pending')}. They run ${folder.maxWorkers === 1 ? 'one at a time' : `up to ${folder.maxWorkers} at a time`} and land in completed/ or failed/ with a .result.json beside them.`);
+  md.appendText(
+    `Drop *.jobspec.json files into ${path.join(folder.dir, 'pending')}. They run ${folder.maxWorkers === 1 ? 'one at a time' : `up to ${folder.maxWorkers} at a time`} and land in completed/ or failed/ with a .result.json beside them.`,
+  );
   md.appendMarkdown('\n\n').appendText(`Watched since ${new Date(folder.since).toLocaleTimeString()}.`);
   if (folder.scanError) md.appendMarkdown('\n\n').appendText(`Cannot read the folder: ${folder.scanError}`);
   return md;
@@ -197,7 +225,8 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
   getChildren(node?: WatchNode): WatchNode[] {
     if (!node) return this.folders.all().map((folder) => this.keep({ kind: 'folder', folder }));
     const { folder } = node;
-    if (node.kind === 'folder') return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => this.keep({ kind: 'group', folder, state }));
+    if (node.kind === 'folder')
+      return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => this.keep({ kind: 'group', folder, state }));
     if (node.kind !== 'group') return [];
     const files: WatchNode[] = folder.files[node.state].map((file) => this.keep({ kind: 'file', folder, file }));
     const more = folder.counts[node.state] - folder.files[node.state].length;

@@ -22,7 +22,15 @@ async function main() {
       version: process.env.VSCODE_VERSION || '1.100.3',
       extensionDevelopmentPath: ROOT,
       extensionTestsPath,
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', path.join(base, 'user-data'), '--extensions-dir', path.join(base, 'extensions')],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--user-data-dir',
+        path.join(base, 'user-data'),
+        '--extensions-dir',
+        path.join(base, 'extensions'),
+      ],
     });
   } finally {
     await fsp.rm(base, { recursive: true, force: true });

@@ -43,8 +43,7 @@ async function main() {
         const m = /^\s*(\d+) (passing|failing|pending)\b/.exec(line);
         if (m) counts[m[2]] = Number(m[1]);
         console.log(line);
-      }
-      else if (verbose || (level === 'error' && /jobspec/i.test(text))) console.log(`[workbench:${level}] ${text}`);
+      } else if (verbose || (level === 'error' && /jobspec/i.test(text))) console.log(`[workbench:${level}] ${text}`);
     });
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     await page.goto(

@@ -35,7 +35,28 @@ function ffmpeg(...args) {
 }
 
 function clip(file, seconds, size) {
-  ffmpeg('-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', '-c:a', 'pcm_s16le', '-shortest', file);
+  ffmpeg(
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=25`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-crf',
+    '28',
+    '-c:a',
+    'pcm_s16le',
+    '-shortest',
+    file,
+  );
 }
 
 async function main() {
@@ -44,7 +65,11 @@ async function main() {
   const vsixDir = await fs.mkdtemp(path.join(os.tmpdir(), 'jobspec-vsix-'));
   const vsix = path.join(vsixDir, 'jobspec-proxy.vsix');
   try {
-    const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, npm_config_yes: 'true' } });
+    const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, npm_config_yes: 'true' },
+    });
     if (pack.status !== 0) throw new Error('vsce package failed (run `npm run build` first)');
     if (!ONLY) {
       await mainSession(vsix);
@@ -61,7 +86,11 @@ async function main() {
 async function corruptClip(file) {
   const bytes = Buffer.alloc(64 * 1024);
   for (let i = 0, x = 0x5eed; i < bytes.length; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     bytes[i] = x & 0xff;
   }
   await fs.writeFile(file, bytes);
@@ -70,7 +99,19 @@ async function corruptClip(file) {
 /** A fresh server sandbox with the packaged extension installed. */
 async function sandboxWith(vsix, prefix) {
   const sandbox = await makeSandbox(prefix);
-  execFileSync(process.execPath, [CODE_SERVER_CLI, '--install-extension', vsix, '--extensions-dir', sandbox.dirs.extensions, '--user-data-dir', sandbox.dirs['user-data']], { env: sandbox.env, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      CODE_SERVER_CLI,
+      '--install-extension',
+      vsix,
+      '--extensions-dir',
+      sandbox.dirs.extensions,
+      '--user-data-dir',
+      sandbox.dirs['user-data'],
+    ],
+    { env: sandbox.env, stdio: 'ignore' },
+  );
   return sandbox;
 }
 
@@ -150,7 +191,9 @@ async function mainSession(vsix) {
     await page.waitForSelector('.monaco-list-row .codicon-sync', { timeout: 30_000 });
     await sleep(2500);
     await shot('runs-mid-run');
-    await page.waitForSelector('.monaco-list-row[aria-label*="day"] .codicon-pass-filled, .monaco-list-row .codicon-pass-filled', { timeout: 180_000 });
+    await page.waitForSelector('.monaco-list-row[aria-label*="day"] .codicon-pass-filled, .monaco-list-row .codicon-pass-filled', {
+      timeout: 180_000,
+    });
     await page.waitForFunction(() => document.querySelectorAll('.monaco-list-row .codicon-sync').length === 0, null, { timeout: 180_000 });
     await sleep(1200);
     await shot('runs-finished');
@@ -169,7 +212,9 @@ async function mainSession(vsix) {
       await page.mouse.move(box.x + 5, box.y + box.height / 2);
       await page.mouse.move(box.x + 15, box.y + box.height / 2, { steps: 5 });
     }
-    await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => console.log('[shots] no tooltip appeared'));
+    await page
+      .waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 })
+      .catch(() => console.log('[shots] no tooltip appeared'));
     await sleep(800);
     await shot('tooltip-failed');
     await page.mouse.move(900, 300);
@@ -249,7 +294,8 @@ async function watchFolders(vsix) {
     day2_camC: spec('day2_camC', ['A002_C002'], 'day2', { naming_template: '{source_name}_c' }),
   };
   delete jobs.day1_sound.resolution;
-  for (const [name, body] of Object.entries(jobs)) await fs.writeFile(path.join(drop, 'pending', `${name}.jobspec.json`), JSON.stringify(body, null, 2) + '\n');
+  for (const [name, body] of Object.entries(jobs))
+    await fs.writeFile(path.join(drop, 'pending', `${name}.jobspec.json`), JSON.stringify(body, null, 2) + '\n');
 
   const server = await startServer(sandbox);
   const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
@@ -269,7 +315,11 @@ async function watchFolders(vsix) {
     await page.keyboard.press('Enter');
     await sleep(1500);
     // Two finished, two failed, one running with progress, two waiting.
-    await page.waitForFunction(() => [...document.querySelectorAll('.monaco-list-row')].some((r) => /clip [23]\/3/.test(r.textContent ?? '')), null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.monaco-list-row')].some((r) => /clip [23]\/3/.test(r.textContent ?? '')),
+      null,
+      { timeout: 180_000 },
+    );
     await sleep(1200);
     await page.mouse.move(900, 300);
     await palette('Notifications: Clear All Notifications');
@@ -283,7 +333,9 @@ async function watchFolders(vsix) {
       await page.mouse.move(box.x + 5, box.y + box.height / 2);
       await page.mouse.move(box.x + 15, box.y + box.height / 2, { steps: 5 });
     }
-    await page.waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 }).catch(() => console.log('[shots] no tooltip appeared'));
+    await page
+      .waitForSelector('.monaco-hover, .workbench-hover', { state: 'visible', timeout: 10_000 })
+      .catch(() => console.log('[shots] no tooltip appeared'));
     await sleep(800);
     const tip = path.join(OUT, 'watch-folders-tooltip.png');
     await page.screenshot({ path: tip });

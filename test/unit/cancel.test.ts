@@ -25,22 +25,30 @@ before(async () => {
 async function jobIn(name: string): Promise<{ file: string; out: string }> {
   const out = path.join(dir, `out-${name}`);
   await fs.mkdir(out);
-  const file = await writeJobSpec(dir, {
-    job_id: `cancel-${name}`,
-    sources: ['media/long.mov', 'media/short.mov'],
-    output_directory: out,
-    codec: 'h265',
-    container: 'mkv',
-    resolution: 'same',
-    naming_template: '{source_name}_{index}',
-  }, `${name}.jobspec.json`);
+  const file = await writeJobSpec(
+    dir,
+    {
+      job_id: `cancel-${name}`,
+      sources: ['media/long.mov', 'media/short.mov'],
+      output_directory: out,
+      codec: 'h265',
+      container: 'mkv',
+      resolution: 'same',
+      naming_template: '{source_name}_{index}',
+    },
+    `${name}.jobspec.json`,
+  );
   return { file, out };
 }
 
 async function assertNothingLeft(out: string, status: RunResult['status']): Promise<void> {
   assert.deepEqual(await tempFilesIn(out), [], 'no temporary file left');
   const files = await fs.readdir(out);
-  assert.deepEqual(files.filter((f) => f.endsWith('.mkv')), [], 'no partial output');
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.mkv')),
+    [],
+    'no partial output',
+  );
   const reports = await reportsIn(out);
   assert.equal(reports.length, 1, 'a report is written for a cancelled run');
   const report = JSON.parse(await fs.readFile(reports[0], 'utf8')) as RunResult;
@@ -84,7 +92,10 @@ describe('cancellation', () => {
 
     assert.equal(result.status, 'CANCELLED');
     assert.equal(result.exit_code, 3);
-    assert.deepEqual(result.clips.map((c) => c.status), ['CANCELLED', 'NOT_RUN']);
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['CANCELLED', 'NOT_RUN'],
+    );
     assert.match(result.clips[0].message ?? '', /Cancelled while encoding long\.mov; the partial proxy was removed/);
     assert.ok(result.clips[0].ffmpeg_args.length > 0);
     assert.match(result.clips[1].message ?? '', /Not started: the run was cancelled/);
@@ -102,7 +113,10 @@ describe('cancellation', () => {
     const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file, signal: controller.signal });
     assert.equal(result.status, 'CANCELLED');
     assert.equal(result.exit_code, 3);
-    assert.deepEqual(result.clips.map((c) => c.status), ['NOT_RUN', 'NOT_RUN']);
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['NOT_RUN', 'NOT_RUN'],
+    );
     await assertNothingLeft(out, 'CANCELLED');
   });
 
@@ -132,8 +146,14 @@ describe('cancellation', () => {
     assert.equal(r.code, 3, shown(r));
     assert.match(r.stderr, /SIGINT: cancelling/);
     const lines = r.stdout.split('\n');
-    assert.ok(lines.some((l) => l.startsWith('[1/2] CANCELLED long.mov (')), shown(r));
-    assert.ok(lines.some((l) => l.startsWith('[2/2] NOT_RUN short.mov')), shown(r));
+    assert.ok(
+      lines.some((l) => l.startsWith('[1/2] CANCELLED long.mov (')),
+      shown(r),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('[2/2] NOT_RUN short.mov')),
+      shown(r),
+    );
     assert.ok(lines.includes('Result: Cancelled'), shown(r));
     await assertNothingLeft(out, 'CANCELLED');
   });

@@ -46,7 +46,11 @@ describe('jobspec validate', () => {
   });
 
   test('an invalid JobSpec: exit 1, one file:line:col line per problem, and nothing run', async () => {
-    const bad = await writeJobSpec(dir, { ...spec(), sources: ['media/a.mov', 'media/missing.mov'], resolution: 'huge', audio: 'pcm', container: 'mp4', codec: 'h264' }, 'bad.jobspec.json');
+    const bad = await writeJobSpec(
+      dir,
+      { ...spec(), sources: ['media/a.mov', 'media/missing.mov'], resolution: 'huge', audio: 'pcm', container: 'mp4', codec: 'h264' },
+      'bad.jobspec.json',
+    );
     const text = await fs.readFile(bad, 'utf8');
     const r = await runCli(['validate', bad]);
     assert.equal(r.code, 1, shown(r));
@@ -54,17 +58,23 @@ describe('jobspec validate', () => {
     const lines = r.stderr.trim().split('\n');
     const located = lines.filter((l) => l.startsWith(`${bad}:`) && / error: /.test(l) && /\[[a-z-]+\]$/.test(l));
     assert.equal(located.length, 3, shown(r));
-    const re = new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:(\\d+):(\\d+): error: (.*) \\((/[a-z_/0-9]+)\\) \\[([a-z-]+)\\]$`);
+    const re = new RegExp(
+      `^${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:(\\d+):(\\d+): error: (.*) \\((/[a-z_/0-9]+)\\) \\[([a-z-]+)\\]$`,
+    );
     const parsed = located.map((l) => {
       const m = re.exec(l);
       assert.ok(m, `not a file:line:col line: ${l}`);
       return { line: Number(m[1]), col: Number(m[2]), pointer: m[4], code: m[5] };
     });
-    assert.deepEqual(parsed.map((p) => [p.code, p.pointer, p.line]), [
-      ['source-missing', '/sources/1', lineOf(text, '"media/missing.mov"')],
-      ['enum', '/resolution', lineOf(text, '"resolution"')],
-      ['audio-container', '/audio', lineOf(text, '"audio"')],
-    ], 'in file order, each on its own line of the file');
+    assert.deepEqual(
+      parsed.map((p) => [p.code, p.pointer, p.line]),
+      [
+        ['source-missing', '/sources/1', lineOf(text, '"media/missing.mov"')],
+        ['enum', '/resolution', lineOf(text, '"resolution"')],
+        ['audio-container', '/audio', lineOf(text, '"audio"')],
+      ],
+      'in file order, each on its own line of the file',
+    );
     assert.ok(parsed.every((p) => p.col > 1));
     assert.equal(lines.at(-1), `${bad}: 3 problems found; nothing was run.`);
     assert.deepEqual(await fs.readdir(out), [], 'validate writes nothing');
@@ -75,7 +85,13 @@ describe('jobspec validate', () => {
     await fs.writeFile(file, '{\n  "sources": ["media/a.mov"]\n  "codec": "h264"\n}\n');
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 1, shown(r));
-    assert.match(r.stderr, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:3: error: .*not valid JSON at line 3, column 3: a comma was expected\\. \\[json-syntax\\]$`, 'm'));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:3: error: .*not valid JSON at line 3, column 3: a comma was expected\\. \\[json-syntax\\]$`,
+        'm',
+      ),
+    );
   });
 
   test('a JobSpec that cannot be read: exit 1', async () => {
@@ -87,7 +103,12 @@ describe('jobspec validate', () => {
   test('--json: valid and invalid both print one JSON document that parses', async () => {
     const ok = await runCli(['validate', good, '--json']);
     assert.equal(ok.code, 0, shown(ok));
-    const okDoc = JSON.parse(ok.stdout) as { file: string; valid: boolean; problems: Problem[]; spec: { sources: string[]; output_directory: string } };
+    const okDoc = JSON.parse(ok.stdout) as {
+      file: string;
+      valid: boolean;
+      problems: Problem[];
+      spec: { sources: string[]; output_directory: string };
+    };
     assert.equal(okDoc.valid, true);
     assert.equal(okDoc.file, good);
     assert.deepEqual(okDoc.problems, []);
@@ -109,7 +130,7 @@ describe('jobspec validate', () => {
 });
 
 describe('jobspec dry-run', () => {
-  test('prints each clip\'s exact ffmpeg command and writes nothing; --json parses', async () => {
+  test("prints each clip's exact ffmpeg command and writes nothing; --json parses", async () => {
     const r = await runCli(['dry-run', good]);
     assert.equal(r.code, 0, shown(r));
     assert.match(r.stdout, /^\[1\/2\] a\.mov → .*a_proxy_000\.mov$/m);
@@ -119,7 +140,10 @@ describe('jobspec dry-run', () => {
     assert.equal(j.code, 0, shown(j));
     const doc = JSON.parse(j.stdout) as { job_id: string; clips: { output: string; args: string[]; commandLine: string }[] };
     assert.equal(doc.job_id, 'cli001');
-    assert.deepEqual(doc.clips.map((c) => path.basename(c.output)), ['a_proxy_000.mov', 'b_proxy_001.mov']);
+    assert.deepEqual(
+      doc.clips.map((c) => path.basename(c.output)),
+      ['a_proxy_000.mov', 'b_proxy_001.mov'],
+    );
     assert.ok(doc.clips.every((c) => c.args.includes('-i') && c.commandLine.length > 0));
     assert.deepEqual(await fs.readdir(out), []);
   });

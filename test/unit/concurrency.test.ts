@@ -77,8 +77,14 @@ describe('max_concurrent_jobs 3 on five clips', () => {
 
   test('every clip completes; results are in sources order', () => {
     assert.equal(three.result.status, 'COMPLETED', JSON.stringify(three.result.clips.map((c) => c.message)));
-    assert.deepEqual(three.result.clips.map((c) => c.index), [0, 1, 2, 3, 4]);
-    assert.deepEqual(three.result.clips.map((c) => path.basename(c.source)), NAMES);
+    assert.deepEqual(
+      three.result.clips.map((c) => c.index),
+      [0, 1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      three.result.clips.map((c) => path.basename(c.source)),
+      NAMES,
+    );
     assert.ok(three.result.clips.every((c) => c.status === 'COMPLETED'));
   });
 
@@ -91,16 +97,24 @@ describe('max_concurrent_jobs 3 on five clips', () => {
   test('live events may finish out of order, but each names its sources position', () => {
     const finished = three.events.filter((e): e is Extract<RunEvent, { type: 'clip-finished' }> => e.type === 'clip-finished');
     assert.equal(finished.length, 5);
-    for (const e of finished) assert.equal(e.position, e.result.index + 1, 'position is the clip\'s place in sources, not its finishing rank');
+    for (const e of finished)
+      assert.equal(e.position, e.result.index + 1, "position is the clip's place in sources, not its finishing rank");
     assert.deepEqual(finished.map((e) => e.result.index).sort(), [0, 1, 2, 3, 4]);
     const run = three.events.find((e) => e.type === 'run-finished');
     assert.ok(run && run.type === 'run-finished');
-    assert.deepEqual(run.result.clips.map((c) => c.index), [0, 1, 2, 3, 4], 'the run-finished result is in sources order');
+    assert.deepEqual(
+      run.result.clips.map((c) => c.index),
+      [0, 1, 2, 3, 4],
+      'the run-finished result is in sources order',
+    );
   });
 
   test('{index} comes from sources order, never from timing', async () => {
     const names = (o: Observed): string[] => o.result.clips.map((c) => path.basename(c.output));
-    assert.deepEqual(names(three), NAMES.map((n, i) => `${n.replace('.mov', '')}_${String(i).padStart(3, '0')}.mov`));
+    assert.deepEqual(
+      names(three),
+      NAMES.map((n, i) => `${n.replace('.mov', '')}_${String(i).padStart(3, '0')}.mov`),
+    );
     assert.deepEqual(names(three), names(one), 'the same names with 1 and 3 at once');
     const onDisk = (await fs.readdir(path.join(dir, 'out-three'))).filter((f) => f.endsWith('.mov')).sort();
     assert.deepEqual(onDisk, [...names(three)].sort());
@@ -110,7 +124,10 @@ describe('max_concurrent_jobs 3 on five clips', () => {
   test('the report lists clips in sources order', async () => {
     assert.ok(three.result.report_path);
     const report = JSON.parse(await fs.readFile(three.result.report_path, 'utf8')) as RunResult;
-    assert.deepEqual(report.clips.map((c) => c.index), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      report.clips.map((c) => c.index),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   test('each ffmpeg gets a thread budget for decoder, filters and encoder; one at a time gets none', () => {
@@ -120,7 +137,8 @@ describe('max_concurrent_jobs 3 on five clips', () => {
       const args = c.ffmpeg_args;
       const input = args.indexOf('-i');
       assert.ok(input > 0);
-      const at = (flag: string, from: number, to: number): boolean => args.slice(from, to).some((a, i, s) => a === flag && s[i + 1] === String(budget));
+      const at = (flag: string, from: number, to: number): boolean =>
+        args.slice(from, to).some((a, i, s) => a === flag && s[i + 1] === String(budget));
       assert.ok(at('-threads', 0, input), `decoder threads before -i: ${args.join(' ')}`);
       assert.ok(at('-filter_threads', 0, input), `filter threads: ${args.join(' ')}`);
       assert.ok(at('-threads', input + 2, args.length), `encoder threads after -i: ${args.join(' ')}`);
@@ -147,7 +165,11 @@ describe('fail-fast with max_concurrent_jobs 2', () => {
     const sources = ['media/clip_a.mov', 'media/corrupt.mov', 'media/clip_b.mov', 'media/clip_c.mov', 'media/clip_d.mov'];
     const o = await run('failfast', spec('out-failfast', { max_concurrent_jobs: 2, sources }));
     const { result } = o;
-    assert.deepEqual(result.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN', 'NOT_RUN', 'NOT_RUN'], JSON.stringify(result.clips.map((c) => c.message)));
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['COMPLETED', 'FAILED', 'NOT_RUN', 'NOT_RUN', 'NOT_RUN'],
+      JSON.stringify(result.clips.map((c) => c.message)),
+    );
     assert.equal(result.status, 'PARTIAL');
     assert.equal(result.exit_code, 2);
     assert.match(result.clips[1].message ?? '', /Cannot read source corrupt\.mov/);
@@ -159,7 +181,11 @@ describe('fail-fast with max_concurrent_jobs 2', () => {
       assert.match(c.message ?? '', /Not started: corrupt\.mov failed.*fail-fast/);
     }
     const out = path.join(dir, 'out-failfast');
-    assert.deepEqual((await fs.readdir(out)).filter((f) => f.endsWith('.mov')), ['clip_a_000.mov'], 'the running clip\'s work is kept');
+    assert.deepEqual(
+      (await fs.readdir(out)).filter((f) => f.endsWith('.mov')),
+      ['clip_a_000.mov'],
+      "the running clip's work is kept",
+    );
     assert.deepEqual(await tempFilesIn(out), []);
   });
 });
@@ -190,7 +216,11 @@ describe('the command with max_concurrent_jobs 3', () => {
     assert.equal(r.code, 0, shown(r));
     assert.ok(r.stdout.endsWith('\n'), 'the output ends with a whole line');
     const lines = r.stdout.slice(0, -1).split('\n');
-    for (const l of lines) assert.ok(LINE_PATTERNS.some((p) => p.test(l)), `unexpected line ${JSON.stringify(l)}\n${shown(r)}`);
+    for (const l of lines)
+      assert.ok(
+        LINE_PATTERNS.some((p) => p.test(l)),
+        `unexpected line ${JSON.stringify(l)}\n${shown(r)}`,
+      );
     // A clip's block is its head line and the output line under it, never split by another clip's lines.
     const heads = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\[\d+\/5\] COMPLETED /.test(l));
     assert.equal(heads.length, 5, shown(r));
@@ -200,7 +230,10 @@ describe('the command with max_concurrent_jobs 3', () => {
     }
     const summary = lines.indexOf('Clips in sources order:');
     assert.ok(summary > heads[heads.length - 1][1], shown(r));
-    assert.deepEqual(lines.slice(summary + 1, summary + 6), NAMES.map((n, i) => `  [${i + 1}/5] COMPLETED ${n}`));
+    assert.deepEqual(
+      lines.slice(summary + 1, summary + 6),
+      NAMES.map((n, i) => `  [${i + 1}/5] COMPLETED ${n}`),
+    );
     assert.ok(lines.includes('Processed: 5/5'), shown(r));
     assert.ok(lines.includes('Result: All clips completed'), shown(r));
   });
@@ -212,8 +245,16 @@ describe('the command with max_concurrent_jobs 3', () => {
     assert.equal(r.code, 2, shown(r));
     const lines = r.stdout.slice(0, -1).split('\n');
     const allowed = [...LINE_PATTERNS, /^\[\d+\/\d+\] FAILED corrupt\.mov \(\d+\.\ds\)$/, /^ {2}\[\d+\/\d+\] FAILED corrupt\.mov$/];
-    for (const l of lines) assert.ok(allowed.some((p) => p.test(l)), `unexpected line ${JSON.stringify(l)}\n${shown(r)}`);
+    for (const l of lines)
+      assert.ok(
+        allowed.some((p) => p.test(l)),
+        `unexpected line ${JSON.stringify(l)}\n${shown(r)}`,
+      );
     const summary = lines.indexOf('Clips in sources order:');
-    assert.deepEqual(lines.slice(summary + 1, summary + 5), ['  [1/4] COMPLETED clip_a.mov', '  [2/4] FAILED corrupt.mov', '  [3/4] NOT_RUN clip_b.mov', '  [4/4] NOT_RUN clip_c.mov'], shown(r));
+    assert.deepEqual(
+      lines.slice(summary + 1, summary + 5),
+      ['  [1/4] COMPLETED clip_a.mov', '  [2/4] FAILED corrupt.mov', '  [3/4] NOT_RUN clip_b.mov', '  [4/4] NOT_RUN clip_c.mov'],
+      shown(r),
+    );
   });
 });

@@ -35,8 +35,15 @@ function assertPartial(result: RunResult, out: string): void {
   assert.equal(result.status, 'PARTIAL', 'some work landed, then a clip failed');
   assert.notEqual(result.exit_code, 0);
   assert.equal(result.exit_code, 2);
-  assert.deepEqual(result.clips.map((c) => c.index), [0, 1, 2], 'one result per source, in sources order');
-  assert.deepEqual(result.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN']);
+  assert.deepEqual(
+    result.clips.map((c) => c.index),
+    [0, 1, 2],
+    'one result per source, in sources order',
+  );
+  assert.deepEqual(
+    result.clips.map((c) => c.status),
+    ['COMPLETED', 'FAILED', 'NOT_RUN'],
+  );
   const [a, b, c] = result.clips;
   assert.equal(a.output, path.join(out, 'clip_a_proxy_000.mov'));
   assert.equal(b.source, path.join(dir, 'media', 'clip_b.mov'));
@@ -51,13 +58,20 @@ function assertPartial(result: RunResult, out: string): void {
 async function assertDisk(out: string): Promise<void> {
   const files = (await fs.readdir(out)).sort();
   assert.deepEqual(await tempFilesIn(out), [], 'no temporary file left behind');
-  assert.deepEqual(files.filter((f) => f.endsWith('.mov')), ['clip_a_proxy_000.mov'], 'first output kept, nothing for the failed or unstarted clip');
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.mov')),
+    ['clip_a_proxy_000.mov'],
+    'first output kept, nothing for the failed or unstarted clip',
+  );
   assert.ok((await fs.stat(path.join(out, 'clip_a_proxy_000.mov'))).size > 0);
   const reports = await reportsIn(out);
   assert.equal(reports.length, 1, 'a report is written for a failed run');
   const report = JSON.parse(await fs.readFile(reports[0], 'utf8')) as RunResult;
   assert.equal(report.status, 'PARTIAL');
-  assert.deepEqual(report.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN']);
+  assert.deepEqual(
+    report.clips.map((c) => c.status),
+    ['COMPLETED', 'FAILED', 'NOT_RUN'],
+  );
 }
 
 describe('a corrupt middle clip', () => {
@@ -99,8 +113,14 @@ describe('a corrupt middle clip', () => {
     const result = at('Result: One or more clips failed');
     assert.ok(first < second && second < third && third < result, 'lines in sources order, result last');
     const detail = lines.slice(second + 1, third);
-    assert.ok(detail.some((l) => /^\s+(Exit Code: \d+|Reason: .+)$/.test(l)), `exit code or reason under the failure:\n${detail.join('\n')}`);
-    assert.ok(detail.some((l) => /Reason: Cannot read source clip_b\.mov/.test(l)), detail.join('\n'));
+    assert.ok(
+      detail.some((l) => /^\s+(Exit Code: \d+|Reason: .+)$/.test(l)),
+      `exit code or reason under the failure:\n${detail.join('\n')}`,
+    );
+    assert.ok(
+      detail.some((l) => /Reason: Cannot read source clip_b\.mov/.test(l)),
+      detail.join('\n'),
+    );
     assert.ok(lines.includes('Processed: 2/3'), shown(r));
     await assertDisk(out);
   });
@@ -116,7 +136,7 @@ describe('a corrupt middle clip', () => {
     assert.equal(result.report_path, (await reportsIn(out))[0]);
   });
 
-  test('a clip that ffprobe reads but ffmpeg cannot decode fails with ffmpeg\'s exit code and stderr', async (t) => {
+  test("a clip that ffprobe reads but ffmpeg cannot decode fails with ffmpeg's exit code and stderr", async (t) => {
     // A valid header with its media data cut off: probing succeeds, decoding runs out.
     const media = path.join(dir, 'media');
     const whole = await fs.readFile(path.join(media, 'clip_a.mov'));
@@ -131,7 +151,11 @@ describe('a corrupt middle clip', () => {
     const blanked = Buffer.from(whole);
     blanked.fill(0, mdat + 4, moov - 4);
     await fs.writeFile(path.join(broken, 'blank.mov'), blanked);
-    const file = await writeJobSpec(dir, { ...spec(out), sources: ['trunc/blank.mov'], naming_template: '{source_name}' }, 'trunc.jobspec.json');
+    const file = await writeJobSpec(
+      dir,
+      { ...spec(out), sources: ['trunc/blank.mov'], naming_template: '{source_name}' },
+      'trunc.jobspec.json',
+    );
     const loaded = await core.loadJobSpec(file);
     assert.ok(loaded.ok);
     const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
@@ -145,6 +169,9 @@ describe('a corrupt middle clip', () => {
     assert.match(c.message ?? '', /ffmpeg exited with code \d+ on blank\.mov/);
     assert.ok(c.stderr_tail.length > 0 && c.stderr_tail.length <= 20, 'the last lines of stderr are kept');
     assert.deepEqual(await tempFilesIn(out), []);
-    assert.deepEqual((await fs.readdir(out)).filter((f) => f.endsWith('.mov')), []);
+    assert.deepEqual(
+      (await fs.readdir(out)).filter((f) => f.endsWith('.mov')),
+      [],
+    );
   });
 });

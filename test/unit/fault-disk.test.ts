@@ -13,7 +13,7 @@ const skip = mountSkipReason();
 if (skip) console.log(`disk-full tests skipped: ${skip}`);
 
 /** Fill the file system of `dir` to the last byte. */
-async function fill(dir: string): Promise<void> {
+function fill(dir: string): void {
   const fd = fs.openSync(path.join(dir, 'filler.bin'), 'w');
   const block = Buffer.alloc(4096, 0x5a);
   try {
@@ -52,8 +52,8 @@ describe('output disk full (tmpfs)', { skip: skip ?? false }, () => {
     const mnt = path.join(await tempDir(t), 'full-disk');
     await mountTmpfs(t, mnt, 'size=256k');
     const s = await makeScene(t, { out: mnt });
-    await fill(mnt);
-    s.outBefore = await snapshot(mnt);
+    fill(mnt);
+    s.outBefore = snapshot(mnt);
     const r = await runCli(['execute', s.specFile, ...toolArgs()], { timeoutMs: 60_000 });
     assert.equal(r.code, 2, shown(r));
     assert.match(r.stdout, /\[FAILED\] Job fault/);
@@ -64,6 +64,9 @@ describe('output disk full (tmpfs)', { skip: skip ?? false }, () => {
     assert.equal(result.report_path, null);
     assert.match(String(result.report_error), /could not write the report .*ENOSPC/);
     await checkAftermath(s, result, again, { reportMayFail: true });
-    assert.deepEqual((await fsp.readdir(mnt)).filter((n) => n.startsWith('.jobspec-')), []);
+    assert.deepEqual(
+      (await fsp.readdir(mnt)).filter((n) => n.startsWith('.jobspec-')),
+      [],
+    );
   });
 });

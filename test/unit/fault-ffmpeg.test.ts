@@ -5,6 +5,7 @@
 // no existing output changed, every source byte-identical (sha256), no stand-in process left.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -30,7 +31,12 @@ import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
 // The tests mostly wait (on stand-ins that sleep), so three at a time cost little CPU.
 describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   test('ffmpeg hangs without output: the stall timeout the user set stops it, the clip FAILS, the process is gone', async (t) => {
-    const s = await makeScene(t, { sources: [['A001.mov', 'clip'], ['A002.mov', 'clip-b']] });
+    const s = await makeScene(t, {
+      sources: [
+        ['A001.mov', 'clip'],
+        ['A002.mov', 'clip-b'],
+      ],
+    });
     const pidFile = path.join(s.dir, 'pids');
     const r = await runCli(['execute', s.specFile, '--json', '--stall-timeout', '2', ...toolArgs(standIn('stand-in-ffmpeg-hang.sh'))], {
       env: { STANDIN_PIDFILE: pidFile },
@@ -53,10 +59,13 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   test('ffmpeg hangs and ignores SIGTERM: it is killed (SIGKILL) after the grace period', async (t) => {
     const s = await makeScene(t);
     const pidFile = path.join(s.dir, 'pids');
-    const r = await runCli(['execute', s.specFile, '--json', '--stall-timeout', '1', ...toolArgs(standIn('stand-in-ffmpeg-hang-ignore-term.sh'))], {
-      env: { STANDIN_PIDFILE: pidFile },
-      timeoutMs: 30_000,
-    });
+    const r = await runCli(
+      ['execute', s.specFile, '--json', '--stall-timeout', '1', ...toolArgs(standIn('stand-in-ffmpeg-hang-ignore-term.sh'))],
+      {
+        env: { STANDIN_PIDFILE: pidFile },
+        timeoutMs: 30_000,
+      },
+    );
     const result = runResult(r);
     assert.equal(r.code, 2, shown(r));
     const [a] = result.clips;
@@ -80,7 +89,7 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
 
     const s = await makeScene(t);
     const pidFile = path.join(s.dir, 'pids');
-    let child: import('node:child_process').ChildProcess | undefined;
+    let child: ChildProcess | undefined;
     const running = runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-hang.sh'))], {
       env: { STANDIN_PIDFILE: pidFile },
       timeoutMs: 60_000,
@@ -128,13 +137,15 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
       const r = await runCli(['execute', s.specFile, `--stall-timeout=${bad}`, ...toolArgs()], { timeoutMs: 30_000 });
       assert.equal(r.code, 1, shown(r));
       assert.match(r.stderr, /--stall-timeout must be a number of seconds/);
-      assert.deepEqual(diffTrees(s.outBefore, await snapshot(s.out)), { added: [], removed: [], changed: [] });
+      assert.deepEqual(diffTrees(s.outBefore, snapshot(s.out)), { added: [], removed: [], changed: [] });
     });
   }
 
   test('ffmpeg exits 0 but writes nothing: FAILED, no empty proxy is kept', async (t) => {
     const s = await makeScene(t);
-    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-exit0-nothing.sh'))], { timeoutMs: 30_000 });
+    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-exit0-nothing.sh'))], {
+      timeoutMs: 30_000,
+    });
     const result = runResult(r);
     assert.equal(r.code, 2, shown(r));
     assert.equal(result.clips[0].status, 'FAILED');
@@ -145,7 +156,9 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
 
   test('ffmpeg exits 0 after writing garbage: verification refuses it, nothing is kept', async (t) => {
     const s = await makeScene(t);
-    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-exit0-garbage.sh'))], { timeoutMs: 30_000 });
+    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-exit0-garbage.sh'))], {
+      timeoutMs: 30_000,
+    });
     const result = runResult(r);
     assert.equal(r.code, 2, shown(r));
     assert.equal(result.clips[0].status, 'FAILED');
@@ -154,8 +167,15 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   });
 
   test('ffmpeg writes half a file then exits 1: FAILED with its stderr, the partial file is removed', async (t) => {
-    const s = await makeScene(t, { sources: [['A001.mov', 'clip'], ['A002.mov', 'clip-b']] });
-    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-half-then-fail.sh'))], { timeoutMs: 30_000 });
+    const s = await makeScene(t, {
+      sources: [
+        ['A001.mov', 'clip'],
+        ['A002.mov', 'clip-b'],
+      ],
+    });
+    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-half-then-fail.sh'))], {
+      timeoutMs: 30_000,
+    });
     const result = runResult(r);
     assert.equal(r.code, 2, shown(r));
     const [a, b] = result.clips;
@@ -172,15 +192,17 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
     const r = await runCli(['execute', s.specFile, ...toolArgs(standIn('stand-in-ffmpeg-broken.sh'))], { timeoutMs: 30_000 });
     assert.equal(r.code, 4, shown(r));
     assert.match(r.stderr, /ffmpeg at .*stand-in-ffmpeg-broken\.sh \(from the configured path\) does not run/);
-    assert.deepEqual(diffTrees(s.outBefore, await snapshot(s.out)), { added: [], removed: [], changed: [] });
+    assert.deepEqual(diffTrees(s.outBefore, snapshot(s.out)), { added: [], removed: [], changed: [] });
   });
 
   test('ffmpeg missing at the configured path: exit 4, named, nothing written', async (t) => {
     const s = await makeScene(t);
-    const r = await runCli(['execute', s.specFile, '--ffmpeg', '/nonexistent/bin/ffmpeg', '--ffprobe', REAL_FFPROBE], { timeoutMs: 30_000 });
+    const r = await runCli(['execute', s.specFile, '--ffmpeg', '/nonexistent/bin/ffmpeg', '--ffprobe', REAL_FFPROBE], {
+      timeoutMs: 30_000,
+    });
     assert.equal(r.code, 4, shown(r));
     assert.match(r.stderr, /ffmpeg not found at \/nonexistent\/bin\/ffmpeg \(from the configured path\)/);
-    assert.deepEqual(diffTrees(s.outBefore, await snapshot(s.out)), { added: [], removed: [], changed: [] });
+    assert.deepEqual(diffTrees(s.outBefore, snapshot(s.out)), { added: [], removed: [], changed: [] });
   });
 
   test('ffmpeg missing from PATH (no setting, no FFMPEG_PATH): exit 4 with how to install it, nothing written', async (t) => {
@@ -189,16 +211,19 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
     const r = await runCli(['execute', s.specFile], { exactEnv: { PATH: emptyBin, HOME: s.dir }, timeoutMs: 30_000 });
     assert.equal(r.code, 4, shown(r));
     assert.match(r.stderr, /ffmpeg was not found on PATH\. Install ffmpeg/);
-    assert.deepEqual(diffTrees(s.outBefore, await snapshot(s.out)), { added: [], removed: [], changed: [] });
+    assert.deepEqual(diffTrees(s.outBefore, snapshot(s.out)), { added: [], removed: [], changed: [] });
   });
 
   test('dry-run with a stand-in that would hang never starts it: nothing runs, nothing is written', async (t) => {
     const s = await makeScene(t);
     const pidFile = path.join(s.dir, 'pids');
-    const r = await runCli(['dry-run', s.specFile, ...toolArgs(standIn('stand-in-ffmpeg-hang.sh'))], { env: { STANDIN_PIDFILE: pidFile }, timeoutMs: 30_000 });
+    const r = await runCli(['dry-run', s.specFile, ...toolArgs(standIn('stand-in-ffmpeg-hang.sh'))], {
+      env: { STANDIN_PIDFILE: pidFile },
+      timeoutMs: 30_000,
+    });
     assert.equal(r.code, 0, shown(r));
     assert.match(r.stdout, /Dry run: nothing was written/);
     assert.equal(fs.existsSync(pidFile), false, 'ffmpeg was started by a dry run');
-    assert.deepEqual(diffTrees(s.outBefore, await snapshot(s.out)), { added: [], removed: [], changed: [] });
+    assert.deepEqual(diffTrees(s.outBefore, snapshot(s.out)), { added: [], removed: [], changed: [] });
   });
 });

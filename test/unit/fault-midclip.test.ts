@@ -51,7 +51,9 @@ async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Sc
   });
   t.after(async () => {
     // Whatever happened, leave no process behind.
-    if (fs.existsSync(pidFile)) for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean)) if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
+    if (fs.existsSync(pidFile))
+      for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean))
+        if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
     if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   assert.ok(child, 'the command started');
@@ -61,7 +63,15 @@ async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Sc
 // Paced ffmpeg mostly waits, so three at a time cost little CPU.
 describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   test('ffmpeg killed with SIGKILL mid-clip: FAILED with the signal, partial file removed, fail-fast', async (t) => {
-    const { s, done, ffmpegPid } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'long'], ['A002.mov', 'clip']] }));
+    const { s, done, ffmpegPid } = await startRun(
+      t,
+      makeScene(t, {
+        sources: [
+          ['A001.mov', 'long'],
+          ['A002.mov', 'clip'],
+        ],
+      }),
+    );
     await tempInProgress(s.out);
     const pid = await ffmpegPid();
     process.kill(pid, 'SIGKILL');
@@ -82,7 +92,15 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     test(`the run cancelled with ${sig} mid-clip: exit 3, CANCELLED, ffmpeg stopped, partial file removed`, async (t) => {
-      const { s, child, done, ffmpegPid } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'long'], ['A002.mov', 'clip']] }));
+      const { s, child, done, ffmpegPid } = await startRun(
+        t,
+        makeScene(t, {
+          sources: [
+            ['A001.mov', 'long'],
+            ['A002.mov', 'clip'],
+          ],
+        }),
+      );
       await tempInProgress(s.out);
       const pid = await ffmpegPid();
       child.kill(sig);
@@ -101,7 +119,10 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   }
 
   test('an output that appears while its clip encodes (overwrite "never") is left untouched', async (t) => {
-    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium']], existing: 'unrelated', spec: { overwrite: 'never' } }));
+    const { s, done } = await startRun(
+      t,
+      makeScene(t, { sources: [['A001.mov', 'medium']], existing: 'unrelated', spec: { overwrite: 'never' } }),
+    );
     await tempInProgress(s.out);
     // Someone else's file lands at the output path meanwhile (a second machine on the same share).
     const theirs = path.join(s.out, 'A001_proxy.mp4');
@@ -116,10 +137,27 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('the JobSpec edited during the run: the run keeps the spec it loaded at the start', async (t) => {
-    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    const { s, done } = await startRun(
+      t,
+      makeScene(t, {
+        sources: [
+          ['A001.mov', 'medium'],
+          ['A002.mov', 'clip'],
+        ],
+        existing: 'unrelated',
+      }),
+    );
     await tempInProgress(s.out);
     // Another person saves a different JobSpec over it: other sources, folder, codec, names; then a broken one.
-    await writeSpec(s.dir, { sources: ['media/other.mov'], output_directory: 'elsewhere', codec: 'prores_hq', container: 'mov', resolution: 'same', naming_template: 'X', overwrite: 'replace' });
+    await writeSpec(s.dir, {
+      sources: ['media/other.mov'],
+      output_directory: 'elsewhere',
+      codec: 'prores_hq',
+      container: 'mov',
+      resolution: 'same',
+      naming_template: 'X',
+      overwrite: 'replace',
+    });
     await fsp.writeFile(s.specFile, '{ "sources": [ broken');
     const r = await done;
     const result = runResult(r);
@@ -134,7 +172,16 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('the JobSpec deleted during the run: the run finishes as loaded', async (t) => {
-    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    const { s, done } = await startRun(
+      t,
+      makeScene(t, {
+        sources: [
+          ['A001.mov', 'medium'],
+          ['A002.mov', 'clip'],
+        ],
+        existing: 'unrelated',
+      }),
+    );
     await tempInProgress(s.out);
     await fsp.rm(s.specFile);
     const r = await done;
@@ -145,7 +192,16 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('a source that disappears during the run (a card pulled): its clip FAILS by name, the finished proxy stays', async (t) => {
-    const { s, done } = await startRun(t, makeScene(t, { sources: [['A001.mov', 'medium'], ['A002.mov', 'clip']], existing: 'unrelated' }));
+    const { s, done } = await startRun(
+      t,
+      makeScene(t, {
+        sources: [
+          ['A001.mov', 'medium'],
+          ['A002.mov', 'clip'],
+        ],
+        existing: 'unrelated',
+      }),
+    );
     await tempInProgress(s.out);
     await fsp.rm(s.sources[1]);
     const r = await done;

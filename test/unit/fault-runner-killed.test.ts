@@ -9,7 +9,20 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core/types';
-import { core, leftovers, pidAlive, readPid, REAL_FFPROBE, reportsIn, runCli, sha256, shown, standIn, toolArgs, waitFor } from './helpers-faults/harness';
+import {
+  core,
+  leftovers,
+  pidAlive,
+  readPid,
+  REAL_FFPROBE,
+  reportsIn,
+  runCli,
+  sha256,
+  shown,
+  standIn,
+  toolArgs,
+  waitFor,
+} from './helpers-faults/harness';
 import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
 
 /** Start a run on a 20 s clip with paced ffmpeg, wait until its temporary proxy holds data, SIGKILL the runner and ffmpeg. */
@@ -22,12 +35,15 @@ async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile
     onSpawn: (c) => (child = c),
   });
   t.after(async () => {
-    if (fs.existsSync(pidFile)) for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean)) if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
+    if (fs.existsSync(pidFile))
+      for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean))
+        if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
   });
   const tmp = await waitFor(
     'a temporary proxy with data in it',
     async () => {
-      for (const n of await leftovers(out)) if (n.startsWith('.jobspec-tmp-') && (await fsp.stat(path.join(out, n)).catch(() => null))?.size) return n;
+      for (const n of await leftovers(out))
+        if (n.startsWith('.jobspec-tmp-') && (await fsp.stat(path.join(out, n)).catch(() => null))?.size) return n;
       return undefined;
     },
     30_000,
@@ -42,8 +58,12 @@ async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile
   return tmp;
 }
 
-async function duration(file: string): Promise<number> {
-  return Number(execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], { encoding: 'utf8' }).trim());
+function duration(file: string): number {
+  return Number(
+    execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], {
+      encoding: 'utf8',
+    }).trim(),
+  );
 }
 
 describe('the runner killed mid-clip', () => {
@@ -63,7 +83,12 @@ describe('the runner killed mid-clip', () => {
 
     const r = await runCli(['execute', s.specFile, ...toolArgs()], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, shown(r));
-    assert.match(r.stderr, new RegExp(`Removed 1 temporary file\\(s\\) left in ${s.out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} by an earlier run that was stopped: ${tmp.replace(/\./g, '\\.')}`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Removed 1 temporary file\\(s\\) left in ${s.out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} by an earlier run that was stopped: ${tmp.replace(/\./g, '\\.')}`,
+      ),
+    );
     const reports = await reportsIn(s.out);
     assert.equal(reports.length, 1);
     const report = JSON.parse(await fsp.readFile(reports[0], 'utf8')) as RunResult;
@@ -71,7 +96,7 @@ describe('the runner killed mid-clip', () => {
     assert.equal(report.clips[0].output, path.join(s.out, 'A001_proxy.mp4'));
     assert.ok(!JSON.stringify(report).includes(tmp), 'the report never names the leftover');
     // The proxy is the whole clip, made by this run, not the leftover renamed.
-    const d = await duration(path.join(s.out, 'A001_proxy.mp4'));
+    const d = duration(path.join(s.out, 'A001_proxy.mp4'));
     assert.ok(Math.abs(d - 20) < 0.5, `proxy lasts ${d}s, the source 20s`);
     await checkAftermath(s, report, r, { allowAdded: ['A001_proxy.mp4'] });
   });

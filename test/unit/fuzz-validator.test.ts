@@ -19,8 +19,22 @@ const PER_CALL_MS = 5000;
 console.log(`fuzz seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} runs per property`);
 
 const FIELDS = [
-  '$schema', 'jobspec_version', 'job_id', 'sources', 'output_directory', 'codec', 'container', 'resolution', 'naming_template',
-  'fps_mode', 'fps_explicit', 'audio', 'max_concurrent_jobs', 'overwrite', 'prores_encoder', 'created_at',
+  '$schema',
+  'jobspec_version',
+  'job_id',
+  'sources',
+  'output_directory',
+  'codec',
+  'container',
+  'resolution',
+  'naming_template',
+  'fps_mode',
+  'fps_explicit',
+  'audio',
+  'max_concurrent_jobs',
+  'overwrite',
+  'prores_encoder',
+  'created_at',
 ] as const;
 
 const VALID = {
@@ -44,14 +58,103 @@ const VALID = {
 
 /** Values a person (or a bad merge) might put anywhere. */
 const SPECIAL: unknown[] = [
-  '', ' ', '.', '..', '/', '\\', '~', '~/', '~root', '{', '}', '{}', '{index}', '{index', '{bogus}', '{source_name}', '{source_ext}',
-  '../{source_name}', '..{index}', 'a/b', 'media/A001.mov', './media/A001.mov', 'media', 'out', '/dev/null', '/proc/self/fd/0', '/',
-  '\u0000', 'a\u0000b', '\n', '\ufeff', '\u202e', '💥', 'a'.repeat(300), 'x'.repeat(5000), 'concat:a|b', 'http://example.com/a.mov', 'pipe:1',
-  '-i', '-y', 'file:/etc/passwd', '$(touch PWNED)', 'mov', 'MOV', '.mov', '.MXF', 'mp4', 'avi', 'hevc', 'h265', 'prores_hq', 'dnxhd', 'av1',
-  'same', 'half', '1920x1080', '0x0', '1x1', '99999x99999', '1280x720,drawtext', 'explicit', 'same-as-source', 'skip', 'replace',
-  '1', '2', '__proto__', 0, -0, 1, -1, 1.5, 16, 17, 23.976, 1000, 1001, 1e308, -1e308, 5e-324, 2 ** 53, true, false, null, [], {},
-  ['media/A001.mov'], ['media/A001.mov', 'media/A001.mov'], ['media/A001.mov', './media/A001.mov'], ['media/missing.mov'], ['media'],
-  ['media/empty.mov'], [1, 2], [[]], [{}], { a: 1 }, { sources: ['x'] },
+  '',
+  ' ',
+  '.',
+  '..',
+  '/',
+  '\\',
+  '~',
+  '~/',
+  '~root',
+  '{',
+  '}',
+  '{}',
+  '{index}',
+  '{index',
+  '{bogus}',
+  '{source_name}',
+  '{source_ext}',
+  '../{source_name}',
+  '..{index}',
+  'a/b',
+  'media/A001.mov',
+  './media/A001.mov',
+  'media',
+  'out',
+  '/dev/null',
+  '/proc/self/fd/0',
+  '/',
+  '\u0000',
+  'a\u0000b',
+  '\n',
+  '\ufeff',
+  '\u202e',
+  '💥',
+  'a'.repeat(300),
+  'x'.repeat(5000),
+  'concat:a|b',
+  'http://example.com/a.mov',
+  'pipe:1',
+  '-i',
+  '-y',
+  'file:/etc/passwd',
+  '$(touch PWNED)',
+  'mov',
+  'MOV',
+  '.mov',
+  '.MXF',
+  'mp4',
+  'avi',
+  'hevc',
+  'h265',
+  'prores_hq',
+  'dnxhd',
+  'av1',
+  'same',
+  'half',
+  '1920x1080',
+  '0x0',
+  '1x1',
+  '99999x99999',
+  '1280x720,drawtext',
+  'explicit',
+  'same-as-source',
+  'skip',
+  'replace',
+  '1',
+  '2',
+  '__proto__',
+  0,
+  -0,
+  1,
+  -1,
+  1.5,
+  16,
+  17,
+  23.976,
+  1000,
+  1001,
+  1e308,
+  -1e308,
+  5e-324,
+  2 ** 53,
+  true,
+  false,
+  null,
+  [],
+  {},
+  ['media/A001.mov'],
+  ['media/A001.mov', 'media/A001.mov'],
+  ['media/A001.mov', './media/A001.mov'],
+  ['media/missing.mov'],
+  ['media'],
+  ['media/empty.mov'],
+  [1, 2],
+  [[]],
+  [{}],
+  { a: 1 },
+  { sources: ['x'] },
 ];
 
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -71,7 +174,14 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...FIELDS), value: anyValue }),
   fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...FIELDS) }),
-  fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'Codec', 'source', 'sources ', '')), value: anyValue }),
+  fc.record({
+    kind: fc.constant('extra' as const),
+    key: fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'Codec', 'source', 'sources ', ''),
+    ),
+    value: anyValue,
+  }),
   fc.record({ kind: fc.constant('source' as const), index: fc.nat({ max: 4 }), value: anyValue }),
   fc.record({ kind: fc.constant('deep' as const), key: fc.constantFrom(...FIELDS, 'extra'), value: fc.jsonValue({ maxDepth: 30 }) }),
 );
@@ -135,9 +245,15 @@ let invalidCount = 0;
 async function checkOutcome(text: string, limitMs = PER_CALL_MS): Promise<void> {
   let r: LoadResult;
   try {
-    r = await withTimeout(validateJobSpecText(text, jobspecFile, { home: path.join(dir, 'home'), now: new Date(2025, 0, 2, 3, 4, 5) }), limitMs, text);
+    r = await withTimeout(
+      validateJobSpecText(text, jobspecFile, { home: path.join(dir, 'home'), now: new Date(2025, 0, 2, 3, 4, 5) }),
+      limitMs,
+      text,
+    );
   } catch (err) {
-    throw new Error(`validateJobSpecText threw ${(err as Error).name}: ${(err as Error).message}\nfor text: ${JSON.stringify(text).slice(0, 800)}`);
+    throw new Error(
+      `validateJobSpecText threw ${(err as Error).name}: ${(err as Error).message}\nfor text: ${JSON.stringify(text).slice(0, 800)}`,
+    );
   }
   assert.ok(Array.isArray(r.problems));
   for (const p of r.problems) {
@@ -147,7 +263,11 @@ async function checkOutcome(text: string, limitMs = PER_CALL_MS): Promise<void> 
     assert.ok(p.message.trim().length > 0, 'message is not empty');
     assert.ok(typeof p.code === 'string' && p.code.length > 0, 'code');
     assert.ok(p.severity === 'error' || p.severity === 'warning');
-    if (p.line !== undefined) assert.ok(Number.isInteger(p.line) && p.line >= 1 && Number.isInteger(p.column) && (p.column ?? 0) >= 1, `line ${p.line} column ${p.column}`);
+    if (p.line !== undefined)
+      assert.ok(
+        Number.isInteger(p.line) && p.line >= 1 && Number.isInteger(p.column) && (p.column ?? 0) >= 1,
+        `line ${p.line} column ${p.column}`,
+      );
   }
   if (r.ok) {
     validCount++;
@@ -160,7 +280,9 @@ async function checkOutcome(text: string, limitMs = PER_CALL_MS): Promise<void> 
     assert.ok((CONTAINERS as readonly string[]).includes(s.container), s.container);
     assert.ok(s.max_concurrent_jobs >= 1 && s.max_concurrent_jobs <= 16);
     // Every output stays directly inside output_directory and is never a source.
-    const outs = core().planOutputs(s, new Date(2025, 0, 2, 3, 4, 5)).map((c) => c.output);
+    const outs = core()
+      .planOutputs(s, new Date(2025, 0, 2, 3, 4, 5))
+      .map((c) => c.output);
     for (const o of outs) {
       assert.equal(path.dirname(o), s.output_directory, `${o} leaves ${s.output_directory}`);
       assert.ok(!['.', '..', ''].includes(path.basename(o)));
@@ -169,7 +291,10 @@ async function checkOutcome(text: string, limitMs = PER_CALL_MS): Promise<void> 
     assert.equal(new Set(outs).size, outs.length, 'two clips share an output');
   } else {
     invalidCount++;
-    assert.ok(r.problems.some((p) => p.severity === 'error'), 'an invalid spec has at least one error');
+    assert.ok(
+      r.problems.some((p) => p.severity === 'error'),
+      'an invalid spec has at least one error',
+    );
   }
 }
 
@@ -179,14 +304,18 @@ describe('validator fuzzing (fast-check)', () => {
     assert.ok(r.ok, JSON.stringify(r.problems));
   });
 
-  test(`random mutations of a valid JobSpec object (${RUNS} runs): problems or a valid spec, never a throw or a hang`, { timeout: 300_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
-        await checkOutcome(JSON.stringify(mutate(VALID, ms), null, 2));
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-  });
+  test(
+    `random mutations of a valid JobSpec object (${RUNS} runs): problems or a valid spec, never a throw or a hang`,
+    { timeout: 300_000 },
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 6 }), async (ms) => {
+          await checkOutcome(JSON.stringify(mutate(VALID, ms), null, 2));
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+  );
 
   const edit = fc.record({
     at: fc.nat(),
@@ -194,25 +323,58 @@ describe('validator fuzzing (fast-check)', () => {
     insert: fc.oneof(
       fc.string({ maxLength: 6 }),
       fc.string({ unit: 'binary', maxLength: 4 }),
-      fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', '\u0000', '\ufeff', '\n', '\r', '\t', '//', '/*', '*/', '1e999', '-', 'null', 'true',
-        '"overwrite": "replace",', '"sources": [],', '"__proto__": {"codec": "h264"},', '"codec": 1,', '\\u0000', '\\ud800', '{index', '..', '/'),
+      fc.constantFrom(
+        '{',
+        '}',
+        '[',
+        ']',
+        '"',
+        ',',
+        ':',
+        '\\',
+        '\u0000',
+        '\ufeff',
+        '\n',
+        '\r',
+        '\t',
+        '//',
+        '/*',
+        '*/',
+        '1e999',
+        '-',
+        'null',
+        'true',
+        '"overwrite": "replace",',
+        '"sources": [],',
+        '"__proto__": {"codec": "h264"},',
+        '"codec": 1,',
+        '\\u0000',
+        '\\ud800',
+        '{index',
+        '..',
+        '/',
+      ),
     ),
   });
 
-  test(`random edits of a valid JobSpec's text (${RUNS} runs): problems (with line and column) or a valid spec`, { timeout: 300_000 }, async () => {
-    const base = JSON.stringify(VALID, null, 2);
-    await fc.assert(
-      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 5 }), async (edits) => {
-        let text = base;
-        for (const e of edits) {
-          const at = e.at % (text.length + 1);
-          text = text.slice(0, at) + e.insert + text.slice(at + e.remove);
-        }
-        await checkOutcome(text);
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-  });
+  test(
+    `random edits of a valid JobSpec's text (${RUNS} runs): problems (with line and column) or a valid spec`,
+    { timeout: 300_000 },
+    async () => {
+      const base = JSON.stringify(VALID, null, 2);
+      await fc.assert(
+        fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 5 }), async (edits) => {
+          let text = base;
+          for (const e of edits) {
+            const at = e.at % (text.length + 1);
+            text = text.slice(0, at) + e.insert + text.slice(at + e.remove);
+          }
+          await checkOutcome(text);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+  );
 
   test(`random JSON documents of any shape and depth (${Math.ceil(RUNS / 2)} runs)`, { timeout: 300_000 }, async () => {
     await fc.assert(
@@ -223,24 +385,31 @@ describe('validator fuzzing (fast-check)', () => {
     );
   });
 
-  test('deeply nested documents (100 to 200,000 levels) are refused with a message, never a stack overflow', { timeout: 120_000 }, async () => {
-    for (const depth of [99, 100, 101, 1000, 5000, 200_000]) {
-      for (const text of [
-        `{"sources": ${'['.repeat(depth)}${']'.repeat(depth)}}`,
-        `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
-        '['.repeat(depth),
-        `{"naming_template": "${'['.repeat(depth)}"}`,
-      ]) {
-        await checkOutcome(text);
+  test(
+    'deeply nested documents (100 to 200,000 levels) are refused with a message, never a stack overflow',
+    { timeout: 120_000 },
+    async () => {
+      for (const depth of [99, 100, 101, 1000, 5000, 200_000]) {
+        for (const text of [
+          `{"sources": ${'['.repeat(depth)}${']'.repeat(depth)}}`,
+          `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+          '['.repeat(depth),
+          `{"naming_template": "${'['.repeat(depth)}"}`,
+        ]) {
+          await checkOutcome(text);
+        }
       }
-    }
-    const r = await validateJobSpecText('['.repeat(5000) + ']'.repeat(5000), jobspecFile);
-    assert.equal(r.ok, false);
-    assert.equal(r.problems[0].code, 'json-too-deep');
-    // Brackets inside strings do not count.
-    const inString = await validateJobSpecText(JSON.stringify({ ...VALID, naming_template: `{source_name}_{index}${'['.repeat(500)}` }), jobspecFile);
-    assert.ok(!inString.problems.some((p) => p.code === 'json-too-deep'), JSON.stringify(inString.problems.slice(0, 2)));
-  });
+      const r = await validateJobSpecText('['.repeat(5000) + ']'.repeat(5000), jobspecFile);
+      assert.equal(r.ok, false);
+      assert.equal(r.problems[0].code, 'json-too-deep');
+      // Brackets inside strings do not count.
+      const inString = await validateJobSpecText(
+        JSON.stringify({ ...VALID, naming_template: `{source_name}_{index}${'['.repeat(500)}` }),
+        jobspecFile,
+      );
+      assert.ok(!inString.problems.some((p) => p.code === 'json-too-deep'), JSON.stringify(inString.problems.slice(0, 2)));
+    },
+  );
 
   test('huge inputs stay quick: a 1 MB unknown key, a 1 MB template, 30,000 sources', { timeout: 120_000 }, async () => {
     const t0 = Date.now();

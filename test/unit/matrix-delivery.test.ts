@@ -56,7 +56,10 @@ describe('timecode through Matroska', () => {
   test("an mkv proxy keeps the source's timecode, and an mkv source's timecode is carried on", async () => {
     const mkv = await runPair(dir, clip, { codec: 'h264', container: 'mkv', resolution: 'same' }, { naming_template: 'tc_source' });
     assert.equal(mkv.result.clips[0].status, 'COMPLETED', mkv.result.clips[0].message);
-    assert.deepEqual(mkv.result.clips[0].verification?.find((c) => c.name === 'timecode'), { name: 'timecode', ok: true, expected: '01:00:00:00', actual: '01:00:00:00' });
+    assert.deepEqual(
+      mkv.result.clips[0].verification?.find((c) => c.name === 'timecode'),
+      { name: 'timecode', ok: true, expected: '01:00:00:00', actual: '01:00:00:00' },
+    );
     const info = await core.probeSource(await tools(), mkv.result.clips[0].output);
     assert.equal(info.timecode, '01:00:00:00', 'probeSource reads the upper-case TIMECODE tag');
     const mov = await runPair(dir, mkv.result.clips[0].output, { codec: 'prores_proxy', container: 'mov', resolution: 'half' });
@@ -73,11 +76,21 @@ describe('audio policies and resolution boxes', () => {
     assert.deepEqual([videoStream(none.probe!).width, videoStream(none.probe!).height], [80, 60]);
     const aac = await runPair(dir, clip, { codec: 'h264', container: 'mov', resolution: '2000x2000' }, { audio: 'aac' });
     assert.equal(aac.result.clips[0].status, 'COMPLETED', aac.result.clips[0].message);
-    assert.deepEqual(audioStreams(aac.probe!).map((a) => a.codec_name), ['aac']);
-    assert.deepEqual([videoStream(aac.probe!).width, videoStream(aac.probe!).height], [320, 240], 'a box larger than the source never upscales');
+    assert.deepEqual(
+      audioStreams(aac.probe!).map((a) => a.codec_name),
+      ['aac'],
+    );
+    assert.deepEqual(
+      [videoStream(aac.probe!).width, videoStream(aac.probe!).height],
+      [320, 240],
+      'a box larger than the source never upscales',
+    );
     const copy = await runPair(dir, clip, { codec: 'h264', container: 'mov', resolution: '160x240' }, { audio: 'copy' });
     assert.equal(copy.result.clips[0].status, 'COMPLETED', copy.result.clips[0].message);
-    assert.deepEqual(audioStreams(copy.probe!).map((a) => a.codec_name), ['pcm_s16le']);
+    assert.deepEqual(
+      audioStreams(copy.probe!).map((a) => a.codec_name),
+      ['pcm_s16le'],
+    );
     assert.deepEqual([videoStream(copy.probe!).width, videoStream(copy.probe!).height], [160, 120]);
   });
 
@@ -95,7 +108,14 @@ describe('encoders the local ffmpeg lacks', () => {
     const lacking: Tools = { ...real, encoders: new Set([...real.encoders].filter((e) => e !== 'libx265')) };
     const out = path.join(dir, 'out-noenc');
     await fs.mkdir(out);
-    const text = JSON.stringify({ sources: [clip], output_directory: out, codec: 'h265', container: 'mkv', resolution: 'half', naming_template: 'x' });
+    const text = JSON.stringify({
+      sources: [clip],
+      output_directory: out,
+      codec: 'h265',
+      container: 'mkv',
+      resolution: 'half',
+      naming_template: 'x',
+    });
     const loaded = await core.validateJobSpecText(text, path.join(dir, 'noenc.jobspec.json'));
     assert.ok(loaded.ok);
     const events: RunEvent[] = [];
@@ -114,6 +134,9 @@ describe('encoders the local ffmpeg lacks', () => {
     const noAv1: Tools = { ...real, encoders: new Set([...real.encoders].filter((e) => !/av1|rav1e/.test(e))) };
     const av1 = await core.validateJobSpecText(text.replace('"h265"', '"av1"'), path.join(dir, 'noenc.jobspec.json'));
     assert.ok(av1.ok);
-    await assert.rejects(core.runJob(av1.spec, { tools: noAv1, jobspecFile: 'noenc' }), /codec av1 needs an AV1 encoder \(libsvtav1, libaom-av1, librav1e\)/);
+    await assert.rejects(
+      core.runJob(av1.spec, { tools: noAv1, jobspecFile: 'noenc' }),
+      /codec av1 needs an AV1 encoder \(libsvtav1, libaom-av1, librav1e\)/,
+    );
   });
 });

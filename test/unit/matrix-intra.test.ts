@@ -9,18 +9,122 @@ import { audioStreams, missingEncoders, pairTests, runPair, videoStream, type Pa
 import { makeClip, probe, tempDir, tempFilesIn, tools } from './helpers/media';
 
 const PAIRS: Pair[] = [
-  { codec: 'prores_proxy', container: 'mov', resolution: 'half', vcodec: 'prores', profile: 'Proxy', tag: 'apco', pixFmt: 'yuv422p10le', size: [160, 120], acodec: 'pcm_s24le' },
-  { codec: 'prores_lt', container: 'mov', resolution: 'half', vcodec: 'prores', profile: 'LT', tag: 'apcs', pixFmt: 'yuv422p10le', size: [160, 120], acodec: 'pcm_s24le' },
-  { codec: 'prores_standard', container: 'mov', resolution: 'half', vcodec: 'prores', profile: 'Standard', tag: 'apcn', pixFmt: 'yuv422p10le', size: [160, 120], acodec: 'pcm_s24le' },
-  { codec: 'prores_hq', container: 'mov', resolution: 'half', vcodec: 'prores', profile: 'HQ', tag: 'apch', pixFmt: 'yuv422p10le', size: [160, 120], acodec: 'pcm_s24le' },
-  { codec: 'prores_4444', container: 'mov', resolution: 'half', vcodec: 'prores', profile: '4444', tag: 'ap4h', pixFmt: /^yuv444p1[02]le$/, size: [160, 120], acodec: 'pcm_s24le' },
+  {
+    codec: 'prores_proxy',
+    container: 'mov',
+    resolution: 'half',
+    vcodec: 'prores',
+    profile: 'Proxy',
+    tag: 'apco',
+    pixFmt: 'yuv422p10le',
+    size: [160, 120],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'prores_lt',
+    container: 'mov',
+    resolution: 'half',
+    vcodec: 'prores',
+    profile: 'LT',
+    tag: 'apcs',
+    pixFmt: 'yuv422p10le',
+    size: [160, 120],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'prores_standard',
+    container: 'mov',
+    resolution: 'half',
+    vcodec: 'prores',
+    profile: 'Standard',
+    tag: 'apcn',
+    pixFmt: 'yuv422p10le',
+    size: [160, 120],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'prores_hq',
+    container: 'mov',
+    resolution: 'half',
+    vcodec: 'prores',
+    profile: 'HQ',
+    tag: 'apch',
+    pixFmt: 'yuv422p10le',
+    size: [160, 120],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'prores_4444',
+    container: 'mov',
+    resolution: 'half',
+    vcodec: 'prores',
+    profile: '4444',
+    tag: 'ap4h',
+    pixFmt: /^yuv444p1[02]le$/,
+    size: [160, 120],
+    acodec: 'pcm_s24le',
+  },
   // DNxHR cannot encode below 256x120, so these keep the 320x240 frame.
-  { codec: 'dnxhr_lb', container: 'mov', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR LB', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
-  { codec: 'dnxhr_lb', container: 'mxf', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR LB', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
-  { codec: 'dnxhr_sq', container: 'mov', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR SQ', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
-  { codec: 'dnxhr_sq', container: 'mxf', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR SQ', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
-  { codec: 'dnxhr_hq', container: 'mov', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR HQ', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
-  { codec: 'dnxhr_hq', container: 'mxf', resolution: 'same', vcodec: 'dnxhd', profile: 'DNXHR HQ', pixFmt: 'yuv422p', size: [320, 240], acodec: 'pcm_s24le' },
+  {
+    codec: 'dnxhr_lb',
+    container: 'mov',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR LB',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'dnxhr_lb',
+    container: 'mxf',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR LB',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'dnxhr_sq',
+    container: 'mov',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR SQ',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'dnxhr_sq',
+    container: 'mxf',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR SQ',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'dnxhr_hq',
+    container: 'mov',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR HQ',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
+  {
+    codec: 'dnxhr_hq',
+    container: 'mxf',
+    resolution: 'same',
+    vcodec: 'dnxhd',
+    profile: 'DNXHR HQ',
+    pixFmt: 'yuv422p',
+    size: [320, 240],
+    acodec: 'pcm_s24le',
+  },
 ];
 
 let dir: string;
@@ -40,9 +144,15 @@ describe('DNxHR frame size', () => {
     const { result, out } = await runPair(dir, clip, { codec: 'dnxhr_lb', container: 'mxf', resolution: 'half' });
     const c = result.clips[0];
     assert.equal(c.status, 'FAILED');
-    assert.match(c.message ?? '', /dnxhr_lb needs a frame of at least 256x120, and this clip's proxy would be 160x120\. Choose a larger resolution/);
+    assert.match(
+      c.message ?? '',
+      /dnxhr_lb needs a frame of at least 256x120, and this clip's proxy would be 160x120\. Choose a larger resolution/,
+    );
     assert.deepEqual(c.ffmpeg_args, [], 'ffmpeg never started');
-    assert.deepEqual((await fs.readdir(out)).filter((f) => !f.endsWith('.report.json')), []);
+    assert.deepEqual(
+      (await fs.readdir(out)).filter((f) => !f.endsWith('.report.json')),
+      [],
+    );
   });
 });
 
@@ -66,7 +176,10 @@ describe('dnxhd', () => {
     assert.match(p.format.format_name, /mxf/);
     // 1280x720 at 25 fps: the lowest legal DNxHD bitrate is 60 Mb/s.
     assert.equal(c.ffmpeg_args[c.ffmpeg_args.indexOf('-b:v') + 1], '60M');
-    assert.deepEqual(audioStreams(p).map((a) => a.codec_name), ['pcm_s24le']);
+    assert.deepEqual(
+      audioStreams(p).map((a) => a.codec_name),
+      ['pcm_s24le'],
+    );
   });
 
   test('a 320x240 dnxhd proxy fails before ffmpeg runs, with a message that says what to do', async () => {
@@ -74,17 +187,30 @@ describe('dnxhd', () => {
     const c = result.clips[0];
     assert.equal(c.status, 'FAILED');
     assert.equal(result.exit_code, 2);
-    assert.match(c.message ?? '', /dnxhd can only write 1920x1080, 1440x1080, 1280x720, 960x720 frames, and this clip's proxy would be 320x240/);
+    assert.match(
+      c.message ?? '',
+      /dnxhd can only write 1920x1080, 1440x1080, 1280x720, 960x720 frames, and this clip's proxy would be 320x240/,
+    );
     assert.match(c.message ?? '', /Set resolution .*or use dnxhr_lb/);
     assert.deepEqual(c.ffmpeg_args, [], 'ffmpeg never started');
-    assert.deepEqual((await fs.readdir(out)).filter((f) => !f.endsWith('.report.json')), []);
+    assert.deepEqual(
+      (await fs.readdir(out)).filter((f) => !f.endsWith('.report.json')),
+      [],
+    );
     assert.deepEqual(await tempFilesIn(out), []);
   });
 
   test('dry run shows the same dnxhd problem without writing anything', async () => {
     const out = path.join(dir, 'out-dry');
     await fs.mkdir(out);
-    const text = JSON.stringify({ sources: [clip], output_directory: out, codec: 'dnxhd', container: 'mxf', resolution: 'same', naming_template: '{source_name}' });
+    const text = JSON.stringify({
+      sources: [clip],
+      output_directory: out,
+      codec: 'dnxhd',
+      container: 'mxf',
+      resolution: 'same',
+      naming_template: '{source_name}',
+    });
     const loaded = await core.validateJobSpecText(text, path.join(dir, 'dry.jobspec.json'));
     assert.ok(loaded.ok);
     const [d] = await core.dryRun(loaded.spec, await tools());
@@ -102,9 +228,26 @@ test('prores_4444 keeps alpha from a source that has it', async (t) => {
   const media = path.join(dir, 'media');
   const alphaSrc = path.join(media, 'alpha.mov');
   const { execFile } = await import('node:child_process');
-  await new Promise<void>((res, rej) =>
-    execFile('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25,format=yuva444p10le', '-t', '0.4', '-c:v', 'prores_ks', '-profile:v', '4', '-pix_fmt', 'yuva444p10le', alphaSrc], (e) => (e ? rej(e) : res())),
-  );
+  const { promisify } = await import('node:util');
+  await promisify(execFile)('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=25,format=yuva444p10le',
+    '-t',
+    '0.4',
+    '-c:v',
+    'prores_ks',
+    '-profile:v',
+    '4',
+    '-pix_fmt',
+    'yuva444p10le',
+    alphaSrc,
+  ]);
   const { result, probe: p } = await runPair(dir, alphaSrc, { codec: 'prores_4444', container: 'mov', resolution: 'half' });
   assert.equal(result.clips[0].status, 'COMPLETED', result.clips[0].message);
   assert.ok(p);

@@ -13,7 +13,16 @@ const { planOutputs, validateJobSpecText, runJob } = core;
 const at = (y: number, mo: number, d: number, h: number, mi: number, s: number): Date => new Date(y, mo - 1, d, h, mi, s);
 
 function ctx(over: Partial<Parameters<typeof resolveTemplate>[1]> = {}): Parameters<typeof resolveTemplate>[1] {
-  return { source: '/media/A001_C002.v2.mov', index: 7, total: 12, jobId: 'job42', codec: 'prores_proxy', resolution: 'half', now: at(2025, 12, 28, 9, 5, 3), ...over };
+  return {
+    source: '/media/A001_C002.v2.mov',
+    index: 7,
+    total: 12,
+    jobId: 'job42',
+    codec: 'prores_proxy',
+    resolution: 'half',
+    now: at(2025, 12, 28, 9, 5, 3),
+    ...over,
+  };
 }
 
 function resolve(template: string, over: Partial<Parameters<typeof resolveTemplate>[1]> = {}): string {
@@ -46,15 +55,34 @@ test('source names: last extension only; dot-files and extensionless files have 
 
 test('parse errors carry their code and character position', () => {
   const unknown = parseTemplate('a{bogus}b');
-  assert.deepEqual(unknown.errors.map((e) => [e.code, e.at]), [['naming-unknown-token', 1]]);
+  assert.deepEqual(
+    unknown.errors.map((e) => [e.code, e.at]),
+    [['naming-unknown-token', 1]],
+  );
   const unclosed = parseTemplate('{source_name}_{index');
-  assert.deepEqual(unclosed.errors.map((e) => [e.code, e.at]), [['naming-unclosed-brace', 14]]);
+  assert.deepEqual(
+    unclosed.errors.map((e) => [e.code, e.at]),
+    [['naming-unclosed-brace', 14]],
+  );
   const nested = parseTemplate('{sou{index}');
-  assert.deepEqual(nested.errors.map((e) => e.code), ['naming-unclosed-brace']);
-  assert.ok(nested.parts.some((p) => p.kind === 'token' && p.token === 'index'), 'the token after the broken one still parses');
+  assert.deepEqual(
+    nested.errors.map((e) => e.code),
+    ['naming-unclosed-brace'],
+  );
+  assert.ok(
+    nested.parts.some((p) => p.kind === 'token' && p.token === 'index'),
+    'the token after the broken one still parses',
+  );
   const stray = parseTemplate('a}b');
-  assert.deepEqual(stray.errors.map((e) => [e.code, e.at]), [['naming-stray-brace', 1]]);
-  assert.deepEqual(parseTemplate('{Index}').errors.map((e) => e.code), ['naming-unknown-token'], 'tokens are case-sensitive');
+  assert.deepEqual(
+    stray.errors.map((e) => [e.code, e.at]),
+    [['naming-stray-brace', 1]],
+  );
+  assert.deepEqual(
+    parseTemplate('{Index}').errors.map((e) => e.code),
+    ['naming-unknown-token'],
+    'tokens are case-sensitive',
+  );
 });
 
 test('{index} is 3 digits up to 1000 sources and grows past that', () => {
@@ -71,7 +99,15 @@ test('{index} is 3 digits up to 1000 sources and grows past that', () => {
 
 async function specWith(count: number, template: string): Promise<JobSpec> {
   const sources = Array.from({ length: count }, (_, i) => `/media/clip_${i}.mov`);
-  const text = JSON.stringify({ job_id: 'wide', sources, output_directory: '/out', codec: 'h264', container: 'mp4', resolution: 'half', naming_template: template });
+  const text = JSON.stringify({
+    job_id: 'wide',
+    sources,
+    output_directory: '/out',
+    codec: 'h264',
+    container: 'mp4',
+    resolution: 'half',
+    naming_template: template,
+  });
   const res = await validateJobSpecText(text, '/virtual/job.jobspec.json', { checkFilesystem: false });
   assert.ok(res.ok, JSON.stringify(!res.ok && res.problems.slice(0, 3)));
   return res.spec;
@@ -117,7 +153,15 @@ test('a real run names every clip with the run start, not each clip start', asyn
   const out = path.join(dir, 'out');
   await fs.mkdir(out);
   for (const [i, n] of ['n1.mov', 'n2.mov', 'n3.mov'].entries()) await makeClip(media, n, { frequency: 300 + 100 * i });
-  const text = JSON.stringify({ job_id: 'clock', sources: ['media/n1.mov', 'media/n2.mov', 'media/n3.mov'], output_directory: 'out', codec: 'prores_proxy', container: 'mov', resolution: 'quarter', naming_template: '{source_name}_{date}_{time}' });
+  const text = JSON.stringify({
+    job_id: 'clock',
+    sources: ['media/n1.mov', 'media/n2.mov', 'media/n3.mov'],
+    output_directory: 'out',
+    codec: 'prores_proxy',
+    container: 'mov',
+    resolution: 'quarter',
+    naming_template: '{source_name}_{date}_{time}',
+  });
   const loaded = await validateJobSpecText(text, path.join(dir, 'clock.jobspec.json'));
   assert.ok(loaded.ok);
 
@@ -125,7 +169,10 @@ test('a real run names every clip with the run start, not each clip start', asyn
   const runClock = at(2030, 1, 2, 3, 4, 5);
   const fixed = await runJob(loaded.spec, { tools: await tools(), jobspecFile: path.join(dir, 'clock.jobspec.json'), now: runClock });
   assert.equal(fixed.status, 'COMPLETED', JSON.stringify(fixed.clips.map((c) => c.message)));
-  assert.deepEqual(fixed.clips.map((c) => path.basename(c.output)), ['n1', 'n2', 'n3'].map((n) => `${n}_20300102_030405.mov`));
+  assert.deepEqual(
+    fixed.clips.map((c) => path.basename(c.output)),
+    ['n1', 'n2', 'n3'].map((n) => `${n}_20300102_030405.mov`),
+  );
   for (const c of fixed.clips) await fs.access(c.output);
 
   // The wall clock: all three share one stamp, the run's start, even though clips start later.
@@ -136,8 +183,14 @@ test('a real run names every clip with the run start, not each clip start', asyn
   const live = await runJob(loadedB.spec, { tools: await tools(), jobspecFile: path.join(dir, 'clock.jobspec.json') });
   assert.equal(live.status, 'COMPLETED');
   const stamp = localStamp(new Date(live.started_at));
-  assert.deepEqual(live.clips.map((c) => path.basename(c.output)), ['n1', 'n2', 'n3'].map((n) => `${n}_${stamp}.mov`));
+  assert.deepEqual(
+    live.clips.map((c) => path.basename(c.output)),
+    ['n1', 'n2', 'n3'].map((n) => `${n}_${stamp}.mov`),
+  );
   assert.ok(live.clips.every((c) => c.started_at !== null && c.started_at >= live.started_at));
   const onDisk = (await fs.readdir(outB)).filter((f) => f.endsWith('.mov')).sort();
-  assert.deepEqual(onDisk, ['n1', 'n2', 'n3'].map((n) => `${n}_${stamp}.mov`));
+  assert.deepEqual(
+    onDisk,
+    ['n1', 'n2', 'n3'].map((n) => `${n}_${stamp}.mov`),
+  );
 });

@@ -26,16 +26,20 @@ async function setUp(policy: string): Promise<{ file: string; out: string; exist
   const existing = path.join(out, 'one_proxy.mov');
   await fs.writeFile(existing, SENTINEL);
   await fs.utimes(existing, OLD, OLD);
-  const file = await writeJobSpec(dir, {
-    job_id: `ow-${policy}`,
-    sources: ['media/one.mov', 'media/two.mov'],
-    output_directory: out,
-    codec: 'prores_proxy',
-    container: 'mov',
-    resolution: 'quarter',
-    naming_template: '{source_name}_proxy',
-    overwrite: policy,
-  }, `${policy}.jobspec.json`);
+  const file = await writeJobSpec(
+    dir,
+    {
+      job_id: `ow-${policy}`,
+      sources: ['media/one.mov', 'media/two.mov'],
+      output_directory: out,
+      codec: 'prores_proxy',
+      container: 'mov',
+      resolution: 'quarter',
+      naming_template: '{source_name}_proxy',
+      overwrite: policy,
+    },
+    `${policy}.jobspec.json`,
+  );
   return { file, out, existing, ino: (await fs.stat(existing)).ino };
 }
 
@@ -56,11 +60,18 @@ describe('overwrite policies', () => {
   test('never (the default): the existing output is untouched and the clip FAILS saying why', async () => {
     const { file, out, existing, ino } = await setUp('never');
     const result = await run(file);
-    assert.deepEqual(result.clips.map((c) => c.status), ['FAILED', 'NOT_RUN'], 'fail-fast after the refusal');
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['FAILED', 'NOT_RUN'],
+      'fail-fast after the refusal',
+    );
     assert.equal(result.status, 'FAILED');
     assert.equal(result.exit_code, 2);
     const c = result.clips[0];
-    assert.match(c.message ?? '', /Output already exists: .*one_proxy\.mov; overwrite is "never", so it was not touched\. Move or delete it, or set overwrite to "skip" or "replace"/);
+    assert.match(
+      c.message ?? '',
+      /Output already exists: .*one_proxy\.mov; overwrite is "never", so it was not touched\. Move or delete it, or set overwrite to "skip" or "replace"/,
+    );
     assert.deepEqual(c.ffmpeg_args, [], 'ffmpeg never ran');
     await assertUntouched(existing, ino);
     assert.deepEqual(await tempFilesIn(out), []);
@@ -75,7 +86,10 @@ describe('overwrite policies', () => {
   test('skip: SKIPPED, the other clip still runs, exit 0', async () => {
     const { file, out, existing, ino } = await setUp('skip');
     const result = await run(file);
-    assert.deepEqual(result.clips.map((c) => c.status), ['SKIPPED', 'COMPLETED']);
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['SKIPPED', 'COMPLETED'],
+    );
     assert.equal(result.status, 'COMPLETED');
     assert.equal(result.exit_code, 0);
     assert.match(result.clips[0].message ?? '', /Output already exists: .*; overwrite is "skip", so it was left as it is/);
@@ -94,7 +108,10 @@ describe('overwrite policies', () => {
   test('replace: the existing output is replaced by a new file (new inode, new contents)', async () => {
     const { file, out, existing, ino } = await setUp('replace');
     const result = await run(file);
-    assert.deepEqual(result.clips.map((c) => c.status), ['COMPLETED', 'COMPLETED']);
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['COMPLETED', 'COMPLETED'],
+    );
     assert.equal(result.exit_code, 0);
     const st = await fs.stat(existing);
     assert.notEqual(st.ino, ino, 'a new file (renamed into place), not the old one rewritten');
@@ -111,16 +128,20 @@ describe('fps_mode explicit', () => {
   async function runFps(fps: number, codec: string, container: string): Promise<{ result: RunResult; output: string }> {
     const out = path.join(dir, `out-fps-${fps}`);
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, {
-      sources: ['media/one.mov'],
-      output_directory: out,
-      codec,
-      container,
-      resolution: 'half',
-      naming_template: '{source_name}_{index}',
-      fps_mode: 'explicit',
-      fps_explicit: fps,
-    }, `fps-${fps}.jobspec.json`);
+    const file = await writeJobSpec(
+      dir,
+      {
+        sources: ['media/one.mov'],
+        output_directory: out,
+        codec,
+        container,
+        resolution: 'half',
+        naming_template: '{source_name}_{index}',
+        fps_mode: 'explicit',
+        fps_explicit: fps,
+      },
+      `fps-${fps}.jobspec.json`,
+    );
     const result = await run(file);
     assert.equal(result.clips[0].status, 'COMPLETED', `${result.clips[0].message}\n${result.clips[0].stderr_tail.join('\n')}`);
     return { result, output: result.clips[0].output };

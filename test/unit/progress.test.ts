@@ -7,7 +7,9 @@ const { ProgressParser } = core;
 const { LineTail } = core.progress;
 
 function block(fields: Record<string, string>): string {
-  return Object.entries(fields).map(([k, v]) => `${k}=${v}\n`).join('');
+  return Object.entries(fields)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
 }
 
 const MID = {
@@ -58,8 +60,13 @@ test('byte-by-byte feeding gives the same result as one chunk', () => {
 
 test('several blocks in one chunk each give one ProgressInfo, in order', () => {
   const p = new ProgressParser(8);
-  const out = p.push(block({ ...MID, out_time_us: '1000000' }) + block({ ...MID, out_time_us: '2000000' }) + block({ ...MID, out_time_us: '6000000' }));
-  assert.deepEqual(out.map((o) => o.percent), [12.5, 25, 75]);
+  const out = p.push(
+    block({ ...MID, out_time_us: '1000000' }) + block({ ...MID, out_time_us: '2000000' }) + block({ ...MID, out_time_us: '6000000' }),
+  );
+  assert.deepEqual(
+    out.map((o) => o.percent),
+    [12.5, 25, 75],
+  );
 });
 
 test('CRLF line endings and surrounding blanks are tolerated', () => {

@@ -27,21 +27,28 @@ describe('--only-failed', () => {
     const out = path.join(dir, 'out');
     await fs.mkdir(out);
     // No job_id in the file: the re-run must reuse the first run's generated id for {job_id}.
-    const file = await writeJobSpec(dir, {
-      sources: ['media/clip_a.mov', 'media/clip_b.mov', 'media/clip_c.mov'],
-      output_directory: 'out',
-      codec: 'prores_proxy',
-      container: 'mov',
-      resolution: 'half',
-      naming_template: '{job_id}_{source_name}_{index}',
-    }, 'rerun.jobspec.json');
+    const file = await writeJobSpec(
+      dir,
+      {
+        sources: ['media/clip_a.mov', 'media/clip_b.mov', 'media/clip_c.mov'],
+        output_directory: 'out',
+        codec: 'prores_proxy',
+        container: 'mov',
+        resolution: 'half',
+        naming_template: '{job_id}_{source_name}_{index}',
+      },
+      'rerun.jobspec.json',
+    );
 
     const first = await runCli(['execute', file]);
     assert.equal(first.code, 2, shown(first));
     const [report1] = await reportsIn(out);
     assert.ok(report1, 'the failed run wrote a report');
     const r1 = await readJson(report1);
-    assert.deepEqual(r1.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN']);
+    assert.deepEqual(
+      r1.clips.map((c) => c.status),
+      ['COMPLETED', 'FAILED', 'NOT_RUN'],
+    );
     const jobId = r1.job_id;
     assert.match(jobId, /^[0-9a-f]{8}$/);
     const keptA = path.join(out, `${jobId}_clip_a_000.mov`);
@@ -52,13 +59,20 @@ describe('--only-failed', () => {
 
     const second = await runCli(['execute', file, '--only-failed', report1]);
     assert.equal(second.code, 0, shown(second));
-    assert.match(second.stdout, new RegExp(`Re-running 2 clips that did not complete in ${report1.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    assert.match(
+      second.stdout,
+      new RegExp(`Re-running 2 clips that did not complete in ${report1.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+    );
     assert.match(second.stdout, /\[1\/2\] COMPLETED clip_b\.mov \(/);
     assert.match(second.stdout, /\[2\/2\] COMPLETED clip_c\.mov \(/);
     assert.match(second.stdout, /Result: All clips completed/);
 
     const movs = (await fs.readdir(out)).filter((f) => f.endsWith('.mov')).sort();
-    assert.deepEqual(movs, [`${jobId}_clip_a_000.mov`, `${jobId}_clip_b_001.mov`, `${jobId}_clip_c_002.mov`], 'same job id, original indices');
+    assert.deepEqual(
+      movs,
+      [`${jobId}_clip_a_000.mov`, `${jobId}_clip_b_001.mov`, `${jobId}_clip_c_002.mov`],
+      'same job id, original indices',
+    );
     const after = await fs.stat(keptA);
     assert.equal(after.ino, before.ino, 'the completed clip was not redone');
     assert.equal(after.mtimeMs, before.mtimeMs);
@@ -77,10 +91,13 @@ describe('--only-failed', () => {
     assert.equal(r2.selection?.kind, 'only-failed');
     assert.equal(r2.selection?.previous_report, report1);
     assert.deepEqual(r2.selection?.indices, [1, 2]);
-    assert.deepEqual(r2.clips.map((c) => [c.index, c.status, path.basename(c.output)]), [
-      [1, 'COMPLETED', `${jobId}_clip_b_001.mov`],
-      [2, 'COMPLETED', `${jobId}_clip_c_002.mov`],
-    ]);
+    assert.deepEqual(
+      r2.clips.map((c) => [c.index, c.status, path.basename(c.output)]),
+      [
+        [1, 'COMPLETED', `${jobId}_clip_b_001.mov`],
+        [2, 'COMPLETED', `${jobId}_clip_c_002.mov`],
+      ],
+    );
     assert.equal(r2.selection?.all_clips.length, 3);
 
     // Nothing left to do: a re-run of the re-run runs nothing and succeeds.
@@ -95,7 +112,15 @@ describe('--only-failed', () => {
     await makeClip(media, 'y.mov', { seconds: 0.4 });
     const out = path.join(dir, 'out-mismatch');
     await fs.mkdir(out);
-    const spec = { job_id: 'one', sources: ['media/x.mov'], output_directory: out, codec: 'h264', container: 'mp4', resolution: 'quarter', naming_template: '{source_name}' };
+    const spec = {
+      job_id: 'one',
+      sources: ['media/x.mov'],
+      output_directory: out,
+      codec: 'h264',
+      container: 'mp4',
+      resolution: 'quarter',
+      naming_template: '{source_name}',
+    };
     const file = await writeJobSpec(dir, spec, 'one.jobspec.json');
     const ran = await runCli(['execute', file]);
     assert.equal(ran.code, 0, shown(ran));

@@ -10,5 +10,8 @@ import { ROOT } from './helpers/paths';
 test('src/core/jobspec-validator.generated.ts matches schemas/jobspec.schema.json', async () => {
   const gen = (await import(path.join(ROOT, 'scripts', 'gen-validator.mjs'))) as { generate: () => string; TARGET: string };
   const onDisk = fs.readFileSync(gen.TARGET, 'utf8');
-  assert.ok(onDisk === gen.generate(), 'the generated validator is stale: run `node scripts/gen-validator.mjs` (or `npm run build`) ; it is generated, not committed');
+  assert.ok(
+    onDisk === gen.generate(),
+    'the generated validator is stale: run `node scripts/gen-validator.mjs` (or `npm run build`) ; it is generated, not committed',
+  );
 });

@@ -37,7 +37,11 @@ import {
 import { runResult } from './helpers-faults/scene';
 
 function durationOf(file: string): number {
-  return Number(execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], { encoding: 'utf8' }).trim());
+  return Number(
+    execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], {
+      encoding: 'utf8',
+    }).trim(),
+  );
 }
 
 /** The argument vectors the recording stand-ins saw, one array per call. */
@@ -54,16 +58,40 @@ async function recordedCalls(dir: string): Promise<string[][]> {
 describe('security: arguments', () => {
   test('hostile source names reach ffmpeg and ffprobe as one file: argument each, exactly as the result records', async (t) => {
     const dir = await tempDir(t);
-    const names = ['-y', '-i x.mov', 'concat:a|b', 'pipe:1', 'http:x.mov', '$(touch PWNED).mov', "a'b\"c.mov", 'new\nline.mov', ' lead.mov', '-filter_complex.mov', '%d.mov', 'file:..mov'];
+    const names = [
+      '-y',
+      '-i x.mov',
+      'concat:a|b',
+      'pipe:1',
+      'http:x.mov',
+      '$(touch PWNED).mov',
+      'a\'b"c.mov',
+      'new\nline.mov',
+      ' lead.mov',
+      '-filter_complex.mov',
+      '%d.mov',
+      'file:..mov',
+    ];
     for (const [i, n] of names.entries()) await placeMedia(path.join(dir, 'media', n), i % 2 ? 'clip-b' : 'clip-no-audio');
     await fsp.mkdir(path.join(dir, 'out'));
     const spec = await writeSpec(dir, baseSpec({ sources: names.map((n) => `media/${n}`), naming_template: '{source_name}_{index}' }));
     const argvDir = await tempDir(t);
-    const r = await runCli(['execute', spec, '--json', '--ffmpeg', standIn('stand-in-ffmpeg-record-argv.sh'), '--ffprobe', standIn('stand-in-ffprobe-record-argv.sh')], {
-      cwd: dir,
-      env: { STANDIN_ARGV_DIR: argvDir },
-      timeoutMs: 120_000,
-    });
+    const r = await runCli(
+      [
+        'execute',
+        spec,
+        '--json',
+        '--ffmpeg',
+        standIn('stand-in-ffmpeg-record-argv.sh'),
+        '--ffprobe',
+        standIn('stand-in-ffprobe-record-argv.sh'),
+      ],
+      {
+        cwd: dir,
+        env: { STANDIN_ARGV_DIR: argvDir },
+        timeoutMs: 120_000,
+      },
+    );
     const result = runResult(r);
     assert.equal(r.code, 0, shown(r));
     const calls = await recordedCalls(argvDir);
@@ -81,12 +109,19 @@ describe('security: arguments', () => {
       assert.equal(argv.filter((a) => a === `file:${abs[i]}`).length, 1);
       // The target: last, a temporary file directly in the output folder, and -n: ffmpeg overwrites nothing.
       const target = argv[argv.length - 1];
-      assert.match(target, new RegExp(`^file:${path.join(dir, 'out').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.jobspec-tmp-[0-9a-f]{8}-\\d+-[0-9a-f]+\\.mp4$`));
+      assert.match(
+        target,
+        new RegExp(
+          `^file:${path.join(dir, 'out').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.jobspec-tmp-[0-9a-f]{8}-\\d+-[0-9a-f]+\\.mp4$`,
+        ),
+      );
       assert.ok(argv.includes('-n'));
       assert.ok(argv.includes('-nostdin'));
       // Nothing else carries any source name (pipe:1 is the runner's own -progress target).
       const distinctive = names.filter((x) => x.length > 4 && x !== 'pipe:1');
-      for (const a of argv) if (a !== `file:${abs[i]}` && a !== target) for (const n of distinctive) assert.ok(!a.includes(n), `${JSON.stringify(a)} carries ${JSON.stringify(n)}`);
+      for (const a of argv)
+        if (a !== `file:${abs[i]}` && a !== target)
+          for (const n of distinctive) assert.ok(!a.includes(n), `${JSON.stringify(a)} carries ${JSON.stringify(n)}`);
     }
     // ffprobe: every path it was given is a single file: argument.
     const probes = calls.filter((c) => !c.includes('-i') && !c.includes('-encoders') && !c.includes('-version'));
@@ -97,7 +132,8 @@ describe('security: arguments', () => {
       assert.equal(p[p.length - 1], files[0]);
       assert.ok(abs.some((s) => files[0] === `file:${s}`) || /\/out\/\.jobspec-tmp-/.test(files[0]), files[0]);
     }
-    for (const p of ['PWNED', 'media/PWNED', 'out/PWNED']) assert.equal(fs.existsSync(path.join(dir, p)), false, `${p} exists: a shell ran`);
+    for (const p of ['PWNED', 'media/PWNED', 'out/PWNED'])
+      assert.equal(fs.existsSync(path.join(dir, p)), false, `${p} exists: a shell ran`);
   });
 
   test('names that are ffmpeg protocols are read as the local file of that name, never as the protocol', async (t) => {
@@ -119,7 +155,7 @@ describe('security: arguments', () => {
     }
   });
 
-  test('no shell anywhere: no shell option, no child_process exec, every process started with an argument array', async () => {
+  test('no shell anywhere: no shell option, no child_process exec, every process started with an argument array', () => {
     const files: string[] = [];
     const walk = (d: string): void => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -137,7 +173,11 @@ describe('security: arguments', () => {
         .replace(/^\s*\/\/.*$/gm, '');
       const rel = path.relative(ROOT, f);
       assert.doesNotMatch(code, /\bshell\s*:/, `${rel} passes a shell option`);
-      assert.doesNotMatch(code, /['"](node:)?child_process['"]/, `${rel} uses child_process directly (execa with an argument array is the rule)`);
+      assert.doesNotMatch(
+        code,
+        /['"](node:)?child_process['"]/,
+        `${rel} uses child_process directly (execa with an argument array is the rule)`,
+      );
       assert.doesNotMatch(code, /execaCommand|execaNode|\$`|\$\(\{/, `${rel} uses a command-string form of execa`);
       assert.doesNotMatch(code, /createTask|ShellExecution|sendText\(/, `${rel} runs something through a terminal or task shell`);
       for (const m of code.matchAll(/\bexeca\(([^,]+),\s*([^,)]+)/g)) {
@@ -148,96 +188,202 @@ describe('security: arguments', () => {
 });
 
 describe('security: outputs stay in output_directory', () => {
-  test('property: for any template and source name, every output of a valid spec is directly inside output_directory', { timeout: 120_000 }, async (t) => {
-    const dir = await tempDir(t);
-    let valid = 0;
-    const piece = fc.constantFrom('{source_name}', '{source_ext}', '{index}', '{job_id}', '{codec}', '{resolution}', '{date}', '{time}', '.', '..', '/', '\\', '_', '-', ' ', 'x', '~', '%2e', '\u2215', '\uff0f', '\u0000', ':', '|');
-    const namePiece = fc.constantFrom('.', '..', 'a', ' ', '-', '\\', ':', 'mov', '.mov', '..mov', '~', 'é', '\n', '%2f', '\u2215');
-    const outDir = fc.constantFrom('out', './out', 'out/', 'a/../out', 'out/./', '~/out', '/tmp/x/../out', 'out//sub');
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(piece, { minLength: 1, maxLength: 8 }).map((a) => a.join('')),
-        fc.array(fc.array(namePiece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')), { minLength: 1, maxLength: 3 }),
-        outDir,
-        fc.constantFrom('mov', 'MOV', '.mov'),
-        async (template, names, out, container) => {
-          const text = JSON.stringify({ sources: names.map((n) => `media/${n}`), output_directory: out, codec: 'prores_proxy', container, resolution: 'half', naming_template: template });
-          const r = await validateJobSpecText(text, path.join(dir, 'p.jobspec.json'), { checkFilesystem: false, home: path.join(dir, 'home') });
-          if (!r.ok) {
-            assert.ok(r.problems.some((p) => p.severity === 'error'));
-            return;
-          }
-          valid++;
-          const spec: JobSpec = r.spec;
-          for (const c of core().planOutputs(spec, new Date())) {
-            assert.equal(path.dirname(c.output), spec.output_directory, `${JSON.stringify(template)} → ${c.output}`);
-            assert.ok(c.output.startsWith(spec.output_directory + path.sep));
-            assert.ok(!['', '.', '..'].includes(path.basename(c.output)));
-            assert.ok(!spec.sources.includes(c.output));
-          }
-        },
-      ),
-      { numRuns: 1000 },
-    );
-    assert.ok(valid > 100, `only ${valid} of 1000 generated JobSpecs were valid`);
-    t.diagnostic(`${valid} valid JobSpecs checked`);
-  });
+  test(
+    'property: for any template and source name, every output of a valid spec is directly inside output_directory',
+    { timeout: 120_000 },
+    async (t) => {
+      const dir = await tempDir(t);
+      let valid = 0;
+      const piece = fc.constantFrom(
+        '{source_name}',
+        '{source_ext}',
+        '{index}',
+        '{job_id}',
+        '{codec}',
+        '{resolution}',
+        '{date}',
+        '{time}',
+        '.',
+        '..',
+        '/',
+        '\\',
+        '_',
+        '-',
+        ' ',
+        'x',
+        '~',
+        '%2e',
+        '\u2215',
+        '\uff0f',
+        '\u0000',
+        ':',
+        '|',
+      );
+      const namePiece = fc.constantFrom('.', '..', 'a', ' ', '-', '\\', ':', 'mov', '.mov', '..mov', '~', 'é', '\n', '%2f', '\u2215');
+      const outDir = fc.constantFrom('out', './out', 'out/', 'a/../out', 'out/./', '~/out', '/tmp/x/../out', 'out//sub');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(piece, { minLength: 1, maxLength: 8 }).map((a) => a.join('')),
+          fc.array(
+            fc.array(namePiece, { minLength: 1, maxLength: 5 }).map((a) => a.join('')),
+            { minLength: 1, maxLength: 3 },
+          ),
+          outDir,
+          fc.constantFrom('mov', 'MOV', '.mov'),
+          async (template, names, out, container) => {
+            const text = JSON.stringify({
+              sources: names.map((n) => `media/${n}`),
+              output_directory: out,
+              codec: 'prores_proxy',
+              container,
+              resolution: 'half',
+              naming_template: template,
+            });
+            const r = await validateJobSpecText(text, path.join(dir, 'p.jobspec.json'), {
+              checkFilesystem: false,
+              home: path.join(dir, 'home'),
+            });
+            if (!r.ok) {
+              assert.ok(r.problems.some((p) => p.severity === 'error'));
+              return;
+            }
+            valid++;
+            const spec: JobSpec = r.spec;
+            for (const c of core().planOutputs(spec, new Date())) {
+              assert.equal(path.dirname(c.output), spec.output_directory, `${JSON.stringify(template)} → ${c.output}`);
+              assert.ok(c.output.startsWith(spec.output_directory + path.sep));
+              assert.ok(!['', '.', '..'].includes(path.basename(c.output)));
+              assert.ok(!spec.sources.includes(c.output));
+            }
+          },
+        ),
+        { numRuns: 1000 },
+      );
+      assert.ok(valid > 100, `only ${valid} of 1000 generated JobSpecs were valid`);
+      t.diagnostic(`${valid} valid JobSpecs checked`);
+    },
+  );
 
-  test('property: the source path, the timecode and the target each reach ffmpeg as one argument, and change no other', { timeout: 120_000 }, async (t) => {
-    const { buildFfmpegArgs } = core().ffmpeg;
-    let compared = 0;
-    const PAIRS: [JobSpec['codec'], JobSpec['container']][] = [
-      ['prores_proxy', 'mov'], ['prores_4444', 'mov'], ['dnxhr_lb', 'mxf'], ['dnxhr_hq', 'mov'], ['dnxhd', 'mxf'], ['h264', 'mp4'], ['h264', 'mkv'],
-      ['h265', 'mov'], ['vp9', 'webm'], ['av1', 'mkv'],
-    ];
-    const hostile = fc.array(fc.constantFrom('-', '-i', ' ', ';', '|', '$(x)', '`', "'", '"', '\n', 'concat:', 'pipe:', 'http://', ',', '=', ':', '[', ']', 'é', 'x'), { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
-    await fc.assert(
-      fc.property(
-        fc.constantFrom(...PAIRS),
-        fc.constantFrom('same', 'half', 'quarter', '1280x720', '1920x1080', '7x5'),
-        fc.option(fc.constantFrom(23.976, 25, 29.97, 50, 1000, 0.5), { nil: undefined }),
-        fc.constantFrom('auto', 'copy', 'aac', 'pcm', 'none') as fc.Arbitrary<JobSpec['audio']>,
-        hostile,
-        hostile,
-        fc.option(hostile, { nil: null }),
-        fc.nat({ max: 4 }),
-        ([codec, container], resolution, fps, audio, srcName, outName, timecode, threads) => {
-          const spec = (source: string): JobSpec => ({
-            jobspec_version: '1', job_id: 'j', job_id_generated: false, sources: [source], sources_as_written: [source], output_directory: '/o',
-            codec, container, resolution, naming_template: '{source_name}', fps_mode: fps ? 'explicit' : 'same-as-source', ...(fps ? { fps_explicit: fps } : {}),
-            audio, max_concurrent_jobs: 1, overwrite: 'never', prores_encoder: 'prores_ks',
-          });
-          const info = (tc: string | null) => ({ width: 1920, height: 1080, frameRate: '25/1', fps: 25, pixFmt: 'yuv422p10le', hasAlpha: false, durationSeconds: 1, audioCodecs: ['pcm_s24le'], audioSampleRates: [48000], timecode: tc });
-          const source = `/media/${srcName}`;
-          const target = `/o/${outName}`;
-          const built = buildFfmpegArgs(spec(source), source, info(timecode), target, { threads, encoders: new Set(['libsvtav1']) });
-          const plain = buildFfmpegArgs(spec('/media/plain.mov'), '/media/plain.mov', info(timecode === null ? null : 'TC'), '/o/t.mov', { threads, encoders: new Set(['libsvtav1']) });
-          if ('error' in built || 'error' in plain) {
-            assert.deepEqual('error' in built, 'error' in plain);
-            return;
-          }
-          compared++;
-          const a = built.args;
-          const b = plain.args;
-          assert.equal(a.length, b.length, 'a name never adds or removes arguments');
-          const srcAt = a.indexOf('-i') + 1;
-          assert.equal(a[srcAt], `file:${source}`);
-          assert.equal(a[a.length - 1], `file:${target}`);
-          const tcAt = timecode === null ? -1 : a.indexOf('-timecode') + 1;
-          if (timecode !== null && container !== 'webm') assert.equal(a[tcAt], timecode);
-          for (let i = 0; i < a.length; i++) {
-            if (i === srcAt || i === a.length - 1 || i === tcAt) continue;
-            assert.equal(a[i], b[i], `argument ${i} changed with the names: ${JSON.stringify(a[i])}`);
-          }
-          const vf = a[a.indexOf('-vf') + 1];
-          assert.match(vf, /^scale=\d+:\d+:flags=bicubic(,fps=\d+\/\d+)?,format=[a-z0-9]+$/);
-        },
-      ),
-      { numRuns: 1000 },
-    );
-    assert.ok(compared > 500, `only ${compared} of 1000 argument lists compared`);
-    t.diagnostic(`${compared} argument lists compared`);
-  });
+  test(
+    'property: the source path, the timecode and the target each reach ffmpeg as one argument, and change no other',
+    { timeout: 120_000 },
+    (t) => {
+      const { buildFfmpegArgs } = core().ffmpeg;
+      let compared = 0;
+      const PAIRS: [JobSpec['codec'], JobSpec['container']][] = [
+        ['prores_proxy', 'mov'],
+        ['prores_4444', 'mov'],
+        ['dnxhr_lb', 'mxf'],
+        ['dnxhr_hq', 'mov'],
+        ['dnxhd', 'mxf'],
+        ['h264', 'mp4'],
+        ['h264', 'mkv'],
+        ['h265', 'mov'],
+        ['vp9', 'webm'],
+        ['av1', 'mkv'],
+      ];
+      const hostile = fc
+        .array(
+          fc.constantFrom(
+            '-',
+            '-i',
+            ' ',
+            ';',
+            '|',
+            '$(x)',
+            '`',
+            "'",
+            '"',
+            '\n',
+            'concat:',
+            'pipe:',
+            'http://',
+            ',',
+            '=',
+            ':',
+            '[',
+            ']',
+            'é',
+            'x',
+          ),
+          { minLength: 1, maxLength: 8 },
+        )
+        .map((a) => a.join(''));
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...PAIRS),
+          fc.constantFrom('same', 'half', 'quarter', '1280x720', '1920x1080', '7x5'),
+          fc.option(fc.constantFrom(23.976, 25, 29.97, 50, 1000, 0.5), { nil: undefined }),
+          fc.constantFrom('auto', 'copy', 'aac', 'pcm', 'none') as fc.Arbitrary<JobSpec['audio']>,
+          hostile,
+          hostile,
+          fc.option(hostile, { nil: null }),
+          fc.nat({ max: 4 }),
+          ([codec, container], resolution, fps, audio, srcName, outName, timecode, threads) => {
+            const spec = (source: string): JobSpec => ({
+              jobspec_version: '1',
+              job_id: 'j',
+              job_id_generated: false,
+              sources: [source],
+              sources_as_written: [source],
+              output_directory: '/o',
+              codec,
+              container,
+              resolution,
+              naming_template: '{source_name}',
+              fps_mode: fps ? 'explicit' : 'same-as-source',
+              ...(fps ? { fps_explicit: fps } : {}),
+              audio,
+              max_concurrent_jobs: 1,
+              overwrite: 'never',
+              prores_encoder: 'prores_ks',
+            });
+            const info = (tc: string | null) => ({
+              width: 1920,
+              height: 1080,
+              frameRate: '25/1',
+              fps: 25,
+              pixFmt: 'yuv422p10le',
+              hasAlpha: false,
+              durationSeconds: 1,
+              audioCodecs: ['pcm_s24le'],
+              audioSampleRates: [48000],
+              timecode: tc,
+            });
+            const source = `/media/${srcName}`;
+            const target = `/o/${outName}`;
+            const built = buildFfmpegArgs(spec(source), source, info(timecode), target, { threads, encoders: new Set(['libsvtav1']) });
+            const plain = buildFfmpegArgs(spec('/media/plain.mov'), '/media/plain.mov', info(timecode === null ? null : 'TC'), '/o/t.mov', {
+              threads,
+              encoders: new Set(['libsvtav1']),
+            });
+            if ('error' in built || 'error' in plain) {
+              assert.deepEqual('error' in built, 'error' in plain);
+              return;
+            }
+            compared++;
+            const a = built.args;
+            const b = plain.args;
+            assert.equal(a.length, b.length, 'a name never adds or removes arguments');
+            const srcAt = a.indexOf('-i') + 1;
+            assert.equal(a[srcAt], `file:${source}`);
+            assert.equal(a[a.length - 1], `file:${target}`);
+            const tcAt = timecode === null ? -1 : a.indexOf('-timecode') + 1;
+            if (timecode !== null && container !== 'webm') assert.equal(a[tcAt], timecode);
+            for (let i = 0; i < a.length; i++) {
+              if (i === srcAt || i === a.length - 1 || i === tcAt) continue;
+              assert.equal(a[i], b[i], `argument ${i} changed with the names: ${JSON.stringify(a[i])}`);
+            }
+            const vf = a[a.indexOf('-vf') + 1];
+            assert.match(vf, /^scale=\d+:\d+:flags=bicubic(,fps=\d+\/\d+)?,format=[a-z0-9]+$/);
+          },
+        ),
+        { numRuns: 1000 },
+      );
+      assert.ok(compared > 500, `only ${compared} of 1000 argument lists compared`);
+      t.diagnostic(`${compared} argument lists compared`);
+    },
+  );
 });
 
 describe('security: symlinks', () => {
@@ -254,7 +400,8 @@ describe('security: symlinks', () => {
     return { dir, source, hash, r, result: runResult(r), output };
   }
 
-  const toSource = (dir: string): Promise<void> => fsp.symlink(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4'));
+  const toSource = (dir: string): Promise<void> =>
+    fsp.symlink(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4'));
 
   test('an output_directory that is a symlink is followed (the user pointed it there)', async (t) => {
     const dir = await tempDir(t);
@@ -299,7 +446,9 @@ describe('security: symlinks', () => {
 
   for (const overwrite of ['replace', 'never', 'skip']) {
     test(`a dangling output symlink pointing outside output_directory never creates its target (overwrite "${overwrite}")`, async (t) => {
-      const s = await linkScene(t, overwrite, (dir) => fsp.symlink(path.join(dir, 'outside', 'evil.mp4'), path.join(dir, 'out', 'A001_proxy.mp4')));
+      const s = await linkScene(t, overwrite, (dir) =>
+        fsp.symlink(path.join(dir, 'outside', 'evil.mp4'), path.join(dir, 'out', 'A001_proxy.mp4')),
+      );
       assert.equal(fs.existsSync(path.join(s.dir, 'outside', 'evil.mp4')), false, 'the link was written through');
       assert.deepEqual(await fsp.readdir(path.join(s.dir, 'outside')), []);
       if (overwrite === 'replace') {
@@ -313,7 +462,9 @@ describe('security: symlinks', () => {
   }
 
   test('an existing output that is a hard link to a source, overwrite "replace": the source keeps its bytes', async (t) => {
-    const s = await linkScene(t, 'replace', (dir) => fsp.link(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4')));
+    const s = await linkScene(t, 'replace', (dir) =>
+      fsp.link(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4')),
+    );
     assert.equal(s.r.code, 0, shown(s.r));
     assert.equal(await sha256(s.source), s.hash);
     assert.equal((await fsp.stat(s.source)).nlink, 1, 'the output is a new file, no longer the source inode');

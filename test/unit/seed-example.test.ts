@@ -7,7 +7,18 @@ import * as path from 'node:path';
 import type { RunEvent, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { audioStreams, makeClip, probe, reportsIn, tempDir, tempFilesIn, timecodeOf, tools, videoStream, writeJobSpec } from './helpers/media';
+import {
+  audioStreams,
+  makeClip,
+  probe,
+  reportsIn,
+  tempDir,
+  tempFilesIn,
+  timecodeOf,
+  tools,
+  videoStream,
+  writeJobSpec,
+} from './helpers/media';
 
 const NAMES = ['clip_a', 'clip_b', 'clip_c'];
 const TIMECODES = ['01:00:00:00', '02:00:00:00', '03:00:10:05'];
@@ -31,12 +42,18 @@ let dir: string;
 
 before(async () => {
   dir = await tempDir(undefined, 'jobspec-seed-');
-  await Promise.all(NAMES.map((n, i) => makeClip(path.join(dir, 'media'), `${n}.mov`, { timecode: TIMECODES[i], frequency: 440 + 110 * i })));
+  await Promise.all(
+    NAMES.map((n, i) => makeClip(path.join(dir, 'media'), `${n}.mov`, { timecode: TIMECODES[i], frequency: 440 + 110 * i })),
+  );
 });
 
 async function assertProxies(outDir: string): Promise<void> {
   const files = (await fs.readdir(outDir)).filter((f) => !f.endsWith('.report.json')).sort();
-  assert.deepEqual(files, ['clip_a_proxy_000.mov', 'clip_b_proxy_001.mov', 'clip_c_proxy_002.mov'], 'exactly the seed\'s outputs, no temp files');
+  assert.deepEqual(
+    files,
+    ['clip_a_proxy_000.mov', 'clip_b_proxy_001.mov', 'clip_c_proxy_002.mov'],
+    "exactly the seed's outputs, no temp files",
+  );
   for (const [i, f] of files.entries()) {
     const p = await probe(path.join(outDir, f), { countFrames: true });
     const v = videoStream(p);
@@ -70,22 +87,30 @@ describe("the seed's 3-source example", () => {
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
     assert.equal(result.exit_code, 0);
     assert.equal(result.job_id, 'test001');
-    assert.deepEqual(result.clips.map((c) => [c.index, path.basename(c.source), path.basename(c.output), c.status]), [
-      [0, 'clip_a.mov', 'clip_a_proxy_000.mov', 'COMPLETED'],
-      [1, 'clip_b.mov', 'clip_b_proxy_001.mov', 'COMPLETED'],
-      [2, 'clip_c.mov', 'clip_c_proxy_002.mov', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      result.clips.map((c) => [c.index, path.basename(c.source), path.basename(c.output), c.status]),
+      [
+        [0, 'clip_a.mov', 'clip_a_proxy_000.mov', 'COMPLETED'],
+        [1, 'clip_b.mov', 'clip_b_proxy_001.mov', 'COMPLETED'],
+        [2, 'clip_c.mov', 'clip_c_proxy_002.mov', 'COMPLETED'],
+      ],
+    );
     for (const c of result.clips) {
       assert.equal(c.exit_code, 0);
       const st = await fs.stat(c.output);
       assert.equal(c.output_size, st.size, 'recorded size is the file size');
       assert.ok(st.size > 0);
-      assert.ok(c.ffmpeg_args.includes('-profile:v') && c.ffmpeg_args[c.ffmpeg_args.indexOf('-profile:v') + 1] === '0', 'profile 0 = Proxy');
+      assert.ok(
+        c.ffmpeg_args.includes('-profile:v') && c.ffmpeg_args[c.ffmpeg_args.indexOf('-profile:v') + 1] === '0',
+        'profile 0 = Proxy',
+      );
       assert.ok(c.verification?.every((v) => v.ok));
     }
 
     // Sequential, in sources order: each clip starts after the previous one finished.
-    const order = events.filter((e) => e.type === 'clip-started' || e.type === 'clip-finished').map((e) => (e.type === 'clip-started' ? `start ${e.index}` : `end ${e.result.index}`));
+    const order = events
+      .filter((e) => e.type === 'clip-started' || e.type === 'clip-finished')
+      .map((e) => (e.type === 'clip-started' ? `start ${e.index}` : `end ${e.result.index}`));
     assert.deepEqual(order, ['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
     assert.equal(events[0].type, 'run-started');
     assert.equal(events.at(-1)?.type, 'run-finished');
@@ -97,7 +122,10 @@ describe("the seed's 3-source example", () => {
     assert.equal(result.report_path, reports[0]);
     const report = JSON.parse(await fs.readFile(reports[0], 'utf8')) as RunResult & { schema: string };
     assert.equal(report.schema, 'jobspec-report/1');
-    assert.deepEqual(report.clips.map((c) => c.status), ['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    assert.deepEqual(
+      report.clips.map((c) => c.status),
+      ['COMPLETED', 'COMPLETED', 'COMPLETED'],
+    );
     t.diagnostic(`3 clips in ${result.elapsed_seconds.toFixed(2)} s`);
   });
 
@@ -118,7 +146,10 @@ describe("the seed's 3-source example", () => {
     });
     assert.ok(lines.includes('Processed: 3/3'), shown(r));
     assert.ok(lines.includes('Result: All clips completed'), shown(r));
-    assert.ok(lines.some((l) => l.startsWith(`Report: ${out}${path.sep}test001.`)), shown(r));
+    assert.ok(
+      lines.some((l) => l.startsWith(`Report: ${out}${path.sep}test001.`)),
+      shown(r),
+    );
     await assertProxies(out);
   });
 });

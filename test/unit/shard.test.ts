@@ -64,8 +64,14 @@ describe('shards and report merge', () => {
     const [r0, r1] = await Promise.all(shardReports.map(readJson));
     assert.match(path.basename(shardReports[0]), /^farm01\.shard-0-of-2\./);
     assert.match(path.basename(shardReports[1]), /^farm01\.shard-1-of-2\./);
-    assert.deepEqual(r0.clips.map((c) => c.index), [0, 2, 4]);
-    assert.deepEqual(r1.clips.map((c) => c.index), [1, 3]);
+    assert.deepEqual(
+      r0.clips.map((c) => c.index),
+      [0, 2, 4],
+    );
+    assert.deepEqual(
+      r1.clips.map((c) => c.index),
+      [1, 3],
+    );
     assert.deepEqual(r0.selection?.shard, { index: 0, count: 2 });
     assert.equal(r0.selection?.all_clips.length, 5);
     assert.deepEqual(await tempFilesIn(farm()), []);
@@ -88,7 +94,10 @@ describe('shards and report merge', () => {
     const farmFiles = (await fs.readdir(farm())).filter((f) => f.endsWith('.mp4')).sort();
     const singleFiles = (await fs.readdir(path.join(dir, 'out-single'))).filter((f) => f.endsWith('.mp4')).sort();
     assert.deepEqual(farmFiles, singleFiles);
-    assert.deepEqual(farmFiles, CLIPS.map((c, i) => `farm01_${c.replace('.mov', '')}_00${i}.mp4`));
+    assert.deepEqual(
+      farmFiles,
+      CLIPS.map((c, i) => `farm01_${c.replace('.mov', '')}_00${i}.mp4`),
+    );
 
     // --json and --out: the same merged result, written where asked.
     const outFile = path.join(dir, 'merged-here.report.json');
@@ -107,7 +116,10 @@ describe('shards and report merge', () => {
     assert.equal(r.code, 2, shown(r));
     const m = await readJson(outFile);
     assert.equal(m.status, 'PARTIAL');
-    assert.deepEqual(m.clips.map((c) => c.status), ['COMPLETED', 'NOT_RUN', 'COMPLETED', 'NOT_RUN', 'COMPLETED']);
+    assert.deepEqual(
+      m.clips.map((c) => c.status),
+      ['COMPLETED', 'NOT_RUN', 'COMPLETED', 'NOT_RUN', 'COMPLETED'],
+    );
     assert.match(m.clips[1].message ?? '', /No report for shard 1 of 2 was given/);
 
     const dup = await runCli(['report', 'merge', shardReports[0], shardReports[0], '--out', path.join(dir, 'dup.report.json')]);

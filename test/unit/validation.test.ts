@@ -45,7 +45,10 @@ function base(): Record<string, unknown> {
 
 let n = 0;
 /** Write the JobSpec into the fixture folder and load it the way the command does. */
-async function load(spec: Record<string, unknown> | string, opts: { home?: string; dir?: string } = {}): Promise<LoadResult & { text: string; file: string }> {
+async function load(
+  spec: Record<string, unknown> | string,
+  opts: { home?: string; dir?: string } = {},
+): Promise<LoadResult & { text: string; file: string }> {
   const text = typeof spec === 'string' ? spec : JSON.stringify(spec, null, 2) + '\n';
   const file = path.join(opts.dir ?? root, `case${n++}.jobspec.json`);
   await fs.writeFile(file, text);
@@ -156,10 +159,18 @@ describe('a valid JobSpec', () => {
 describe('validation rules', () => {
   test('unknown field: rejected, with a did-you-mean for a near miss', async () => {
     const res = await load({ ...base(), naming_templte: 'x' });
-    const p = expectProblem(res, { code: 'unknown-field', pointer: '/naming_templte', message: /Unknown field "naming_templte".*Did you mean "naming_template"\?/ });
+    const p = expectProblem(res, {
+      code: 'unknown-field',
+      pointer: '/naming_templte',
+      message: /Unknown field "naming_templte".*Did you mean "naming_template"\?/,
+    });
     assert.equal(p.column, 3, 'the squiggle sits on the key, after two spaces of indent');
     const far = await load({ ...base(), zzzzzzzz: true });
-    expectProblem(far, { code: 'unknown-field', pointer: '/zzzzzzzz', message: /Unknown field "zzzzzzzz".*Known fields: .*sources.*naming_template/ });
+    expectProblem(far, {
+      code: 'unknown-field',
+      pointer: '/zzzzzzzz',
+      message: /Unknown field "zzzzzzzz".*Known fields: .*sources.*naming_template/,
+    });
   });
 
   test('missing required field: named, located at the document', async () => {
@@ -171,8 +182,16 @@ describe('validation rules', () => {
 
   test('wrong type: names the field, what it takes and what it got', async () => {
     const res = await load({ ...base(), sources: 'media/a.mov', max_concurrent_jobs: '2' });
-    expectProblem(res, { code: 'type', pointer: '/sources', message: /sources must be an array of file paths.*not the string "media\/a\.mov"/ });
-    expectProblem(res, { code: 'type', pointer: '/max_concurrent_jobs', message: /max_concurrent_jobs must be a whole number from 1 to 16, not the string "2"/ });
+    expectProblem(res, {
+      code: 'type',
+      pointer: '/sources',
+      message: /sources must be an array of file paths.*not the string "media\/a\.mov"/,
+    });
+    expectProblem(res, {
+      code: 'type',
+      pointer: '/max_concurrent_jobs',
+      message: /max_concurrent_jobs must be a whole number from 1 to 16, not the string "2"/,
+    });
     const item = await load({ ...base(), sources: ['media/a.mov', 5] });
     expectProblem(item, { code: 'type', pointer: '/sources/1', message: /sources\[1\] must be a file path string, not number 5/, at: '5' });
   });
@@ -202,12 +221,21 @@ describe('validation rules', () => {
 
   test('duplicate sources after path resolution: ./, .., absolute and a symlink name the same file', async () => {
     await fs.symlink(path.join(media, 'a.mov'), path.join(media, 'link-to-a.mov')).catch(() => undefined);
-    const res = await load({ ...base(), sources: ['media/a.mov', './media/../media/a.mov', path.join(media, 'a.mov'), 'media/link-to-a.mov', 'media/b.mov'] });
-    for (const [i, written] of [[1, './media/../media/a.mov'], [2, path.join(media, 'a.mov')], [3, 'media/link-to-a.mov']] as const) {
+    const res = await load({
+      ...base(),
+      sources: ['media/a.mov', './media/../media/a.mov', path.join(media, 'a.mov'), 'media/link-to-a.mov', 'media/b.mov'],
+    });
+    for (const [i, written] of [
+      [1, './media/../media/a.mov'],
+      [2, path.join(media, 'a.mov')],
+      [3, 'media/link-to-a.mov'],
+    ] as const) {
       expectProblem(res, {
         code: 'source-duplicate',
         pointer: `/sources/${i}`,
-        message: new RegExp(`sources\\[${i}\\] "${written.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is the same file as sources\\[0\\] "media/a\\.mov"`),
+        message: new RegExp(
+          `sources\\[${i}\\] "${written.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" is the same file as sources\\[0\\] "media/a\\.mov"`,
+        ),
         at: JSON.stringify(written),
       });
     }
@@ -216,7 +244,12 @@ describe('validation rules', () => {
 
   test('missing source: the resolved path and where relative paths resolve from', async () => {
     const res = await load({ ...base(), sources: ['media/a.mov', 'media/nope.mov'] });
-    const p = expectProblem(res, { code: 'source-missing', pointer: '/sources/1', message: /Source not found: .*media\/nope\.mov/, at: '"media/nope.mov"' });
+    const p = expectProblem(res, {
+      code: 'source-missing',
+      pointer: '/sources/1',
+      message: /Source not found: .*media\/nope\.mov/,
+      at: '"media/nope.mov"',
+    });
     assert.ok(p.message.includes(path.join(root, 'media/nope.mov')), p.message);
     assert.ok(p.message.includes(`resolve against ${root}`), p.message);
   });
@@ -228,7 +261,12 @@ describe('validation rules', () => {
 
   test('zero-byte source', async () => {
     const res = await load({ ...base(), sources: ['media/a.mov', 'media/empty.mov'] });
-    expectProblem(res, { code: 'source-empty', pointer: '/sources/1', message: /empty \(0-byte\) file.*empty\.mov/, at: '"media/empty.mov"' });
+    expectProblem(res, {
+      code: 'source-empty',
+      pointer: '/sources/1',
+      message: /empty \(0-byte\) file.*empty\.mov/,
+      at: '"media/empty.mov"',
+    });
   });
 
   test('codec/container mismatch names the allowed containers', async () => {
@@ -249,62 +287,120 @@ describe('validation rules', () => {
   test('bad resolution', async () => {
     for (const resolution of ['big', '1280X720', '0x720', '1280x', 'HALF']) {
       const res = await load({ ...base(), resolution });
-      expectProblem(res, { code: 'enum', pointer: '/resolution', message: new RegExp(`resolution must be same, half, quarter or WxH.*Got "${resolution}"`) });
+      expectProblem(res, {
+        code: 'enum',
+        pointer: '/resolution',
+        message: new RegExp(`resolution must be same, half, quarter or WxH.*Got "${resolution}"`),
+      });
     }
   });
 
   test('unknown naming token {bogus}', async () => {
     const res = await load({ ...base(), naming_template: '{source_name}_{bogus}_{index}' });
-    expectProblem(res, { code: 'naming-unknown-token', pointer: '/naming_template', message: /unknown token "\{bogus\}".*Known tokens: .*\{source_name\}.*\{index\}/ });
+    expectProblem(res, {
+      code: 'naming-unknown-token',
+      pointer: '/naming_template',
+      message: /unknown token "\{bogus\}".*Known tokens: .*\{source_name\}.*\{index\}/,
+    });
   });
 
   test('unclosed token {index', async () => {
     const res = await load({ ...base(), naming_template: '{source_name}_proxy_{index' });
-    expectProblem(res, { code: 'naming-unclosed-brace', pointer: '/naming_template', message: /unclosed token "\{index" at character 21.*close it with "\}"/ });
+    expectProblem(res, {
+      code: 'naming-unclosed-brace',
+      pointer: '/naming_template',
+      message: /unclosed token "\{index" at character 21.*close it with "\}"/,
+    });
   });
 
   test('several sources without {index} or {source_name}', async () => {
     const res = await load({ ...base(), naming_template: '{job_id}_proxy' });
-    expectProblem(res, { code: 'naming-not-unique', pointer: '/naming_template', message: /same name.*2 sources must use \{index\} or \{source_name\}/ });
+    expectProblem(res, {
+      code: 'naming-not-unique',
+      pointer: '/naming_template',
+      message: /same name.*2 sources must use \{index\} or \{source_name\}/,
+    });
   });
 
   test('naming_template with a path separator, or resolving to ..', async () => {
     const res = await load({ ...base(), naming_template: '../{source_name}_{index}' });
-    expectProblem(res, { code: 'pattern', pointer: '/naming_template', message: /may not contain '\/'.*outputs never leave output_directory/ });
+    expectProblem(res, {
+      code: 'pattern',
+      pointer: '/naming_template',
+      message: /may not contain '\/'.*outputs never leave output_directory/,
+    });
     const back = await load({ ...base(), naming_template: 'sub\\{source_name}_{index}' });
     expectProblem(back, { code: 'pattern', pointer: '/naming_template', message: /may not contain/ });
     const dots = await load({ ...base(), sources: ['media/a.mov'], naming_template: '..' });
-    expectProblem(dots, { code: 'output-name-invalid', pointer: '/sources/0', message: /resolves to "\.\.", which would leave output_directory/, at: '"media/a.mov"' });
+    expectProblem(dots, {
+      code: 'output-name-invalid',
+      pointer: '/sources/0',
+      message: /resolves to "\.\.", which would leave output_directory/,
+      at: '"media/a.mov"',
+    });
   });
 
   test('naming_template resolving to an empty name ({source_ext} of a source without extension)', async () => {
     const res = await load({ ...base(), sources: ['media/noext'], naming_template: '{source_ext}' });
-    expectProblem(res, { code: 'output-name-empty', pointer: '/sources/0', message: /sources\[0\] resolves to an empty name/, at: '"media/noext"' });
+    expectProblem(res, {
+      code: 'output-name-empty',
+      pointer: '/sources/0',
+      message: /sources\[0\] resolves to an empty name/,
+      at: '"media/noext"',
+    });
   });
 
   test('two sources resolving to one output: both are named', async () => {
     const res = await load({ ...base(), sources: ['media/a.mov', 'media/b.mov', 'other/a.mov'], naming_template: '{source_name}_proxy' });
-    const p = expectProblem(res, { code: 'output-collision', pointer: '/sources/2', message: /sources\[2\] "other\/a\.mov" and sources\[0\] "media\/a\.mov" both resolve to /, at: '"other/a.mov"' });
+    const p = expectProblem(res, {
+      code: 'output-collision',
+      pointer: '/sources/2',
+      message: /sources\[2\] "other\/a\.mov" and sources\[0\] "media\/a\.mov" both resolve to /,
+      at: '"other/a.mov"',
+    });
     assert.ok(p.message.includes(path.join(root, 'out', 'a_proxy.mov')), p.message);
     // a.mov and a.mxf differ only by extension, which {source_name} drops.
     const ext = await load({ ...base(), sources: ['media/a.mov', 'media/a.mxf'], naming_template: '{source_name}' });
-    expectProblem(ext, { code: 'output-collision', pointer: '/sources/1', message: /"media\/a\.mxf" and sources\[0\] "media\/a\.mov" both resolve to .*a\.mov/, at: '"media/a.mxf"' });
+    expectProblem(ext, {
+      code: 'output-collision',
+      pointer: '/sources/1',
+      message: /"media\/a\.mxf" and sources\[0\] "media\/a\.mov" both resolve to .*a\.mov/,
+      at: '"media/a.mxf"',
+    });
   });
 
   test('an output that would be one of the sources', async () => {
     const res = await load({ ...base(), sources: ['media/a.mov'], output_directory: 'media', naming_template: '{source_name}' });
-    expectProblem(res, { code: 'output-is-source', pointer: '/sources/0', message: /would be .*media\/a\.mov, which is sources\[0\] itself: a source is never overwritten/, at: '"media/a.mov"' });
+    expectProblem(res, {
+      code: 'output-is-source',
+      pointer: '/sources/0',
+      message: /would be .*media\/a\.mov, which is sources\[0\] itself: a source is never overwritten/,
+      at: '"media/a.mov"',
+    });
     // Also through another spelling of the same folder.
-    const other = await load({ ...base(), sources: ['media/a.mov', 'media/b.mov'], output_directory: './media/../media/', naming_template: '{source_name}' });
+    const other = await load({
+      ...base(),
+      sources: ['media/a.mov', 'media/b.mov'],
+      output_directory: './media/../media/',
+      naming_template: '{source_name}',
+    });
     expectProblem(other, { code: 'output-is-source', pointer: '/sources/1', message: /which is sources\[1\] itself/, at: '"media/b.mov"' });
   });
 
   test('output_directory missing, or a file', async () => {
     const res = await load({ ...base(), output_directory: 'no-such-dir' });
-    const p = expectProblem(res, { code: 'output-dir-missing', pointer: '/output_directory', message: /Output folder does not exist: .*no-such-dir\. Create it/ });
+    const p = expectProblem(res, {
+      code: 'output-dir-missing',
+      pointer: '/output_directory',
+      message: /Output folder does not exist: .*no-such-dir\. Create it/,
+    });
     assert.ok(p.message.includes(path.join(root, 'no-such-dir')));
     const file = await load({ ...base(), output_directory: 'a-file' });
-    expectProblem(file, { code: 'output-dir-not-directory', pointer: '/output_directory', message: /output_directory is a file, not a folder/ });
+    expectProblem(file, {
+      code: 'output-dir-not-directory',
+      pointer: '/output_directory',
+      message: /output_directory is a file, not a folder/,
+    });
   });
 
   test('fps_mode explicit without fps_explicit', async () => {
@@ -315,7 +411,11 @@ describe('validation rules', () => {
   test('fps_explicit without fps_mode explicit', async () => {
     for (const extra of [{}, { fps_mode: 'same-as-source' }]) {
       const res = await load({ ...base(), ...extra, fps_explicit: 25 });
-      expectProblem(res, { code: 'fps-explicit-unused', pointer: '/fps_explicit', message: /fps_explicit is set but fps_mode is not "explicit"/ });
+      expectProblem(res, {
+        code: 'fps-explicit-unused',
+        pointer: '/fps_explicit',
+        message: /fps_explicit is set but fps_mode is not "explicit"/,
+      });
     }
     const zero = await load({ ...base(), fps_mode: 'explicit', fps_explicit: 0 });
     expectProblem(zero, { code: 'range', pointer: '/fps_explicit', message: /fps_explicit must be > 0/ });
@@ -323,7 +423,11 @@ describe('validation rules', () => {
 
   test('audio pcm into mp4', async () => {
     const res = await load({ ...base(), codec: 'h264', container: 'mp4', audio: 'pcm' });
-    expectProblem(res, { code: 'audio-container', pointer: '/audio', message: /audio "pcm" cannot be written to mp4.*auto, copy, aac, none/ });
+    expectProblem(res, {
+      code: 'audio-container',
+      pointer: '/audio',
+      message: /audio "pcm" cannot be written to mp4.*auto, copy, aac, none/,
+    });
     const mxf = await load({ ...base(), codec: 'dnxhr_lb', container: 'mxf', audio: 'aac' });
     expectProblem(mxf, { code: 'audio-container', pointer: '/audio', message: /audio "aac" cannot be written to mxf/ });
   });
@@ -371,7 +475,10 @@ describe('validation rules', () => {
     await fs.mkdir(path.join(home, 'clips'), { recursive: true });
     await fs.writeFile(path.join(home, 'clips', 'h.mov'), 'x');
     assert.notEqual(process.cwd(), project);
-    const res = await load({ ...base(), sources: ['../media/a.mov', '~/clips/h.mov'], output_directory: 'proxies' }, { dir: project, home });
+    const res = await load(
+      { ...base(), sources: ['../media/a.mov', '~/clips/h.mov'], output_directory: 'proxies' },
+      { dir: project, home },
+    );
     assert.ok(res.ok, list(res.problems));
     assert.deepEqual(res.spec.sources, [path.join(root, 'media', 'a.mov'), path.join(home, 'clips', 'h.mov')]);
     assert.equal(res.spec.output_directory, path.join(project, 'proxies'));
@@ -397,14 +504,18 @@ describe('validation rules', () => {
       overwirte: 'never',
     });
     const codes = res.problems.map((p) => `${p.code}@${p.pointer}`).sort();
-    assert.deepEqual(codes, [
-      'audio-container@/audio',
-      'enum@/resolution',
-      'format@/created_at',
-      'source-missing@/sources/1',
-      'source-not-file@/sources/2',
-      'unknown-field@/overwirte',
-    ], list(res.problems));
+    assert.deepEqual(
+      codes,
+      [
+        'audio-container@/audio',
+        'enum@/resolution',
+        'format@/created_at',
+        'source-missing@/sources/1',
+        'source-not-file@/sources/2',
+        'unknown-field@/overwirte',
+      ],
+      list(res.problems),
+    );
     for (const p of res.problems) {
       assert.ok(Number.isInteger(p.line) && Number.isInteger(p.column) && Number.isInteger(p.offset), `${p.code} is located`);
     }

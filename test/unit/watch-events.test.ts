@@ -15,12 +15,26 @@ test('watchFolder: onEvent gets every event of each run, with the pending name; 
   await makeClip(path.join(dir, 'media'), 'a.mov', { seconds: 0.4 });
   await fs.mkdir(out);
   await fs.mkdir(path.join(watch, 'pending'), { recursive: true });
-  const spec = { job_id: 'ev', sources: ['../../media/a.mov'], output_directory: out, codec: 'prores_proxy', container: 'mov', resolution: 'half', naming_template: '{source_name}_proxy' };
+  const spec = {
+    job_id: 'ev',
+    sources: ['../../media/a.mov'],
+    output_directory: out,
+    codec: 'prores_proxy',
+    container: 'mov',
+    resolution: 'half',
+    naming_template: '{source_name}_proxy',
+  };
   await fs.writeFile(path.join(watch, 'pending', 'a.jobspec.json'), JSON.stringify(spec));
   await fs.writeFile(path.join(watch, 'pending', 'b.jobspec.json'), JSON.stringify({ ...spec, codec: 'nope' }));
 
   const events: [string, RunEvent['type']][] = [];
-  const code = await core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50, stallTimeoutSeconds: 30, onEvent: (name, e) => events.push([name, e.type]) });
+  const code = await core.watchFolder(watch, {
+    tools: await tools(),
+    once: true,
+    pollMs: 50,
+    stallTimeoutSeconds: 30,
+    onEvent: (name, e) => events.push([name, e.type]),
+  });
   assert.equal(code, 2, 'b failed');
   assert.deepEqual([...new Set(events.map(([name]) => name))], ['a.jobspec.json']);
   const types = events.map(([, type]) => type).filter((type) => type !== 'clip-progress');

@@ -20,7 +20,19 @@ before(async () => {
 });
 
 function jobspec(source: string, out: string, jobId: string): string {
-  return JSON.stringify({ job_id: jobId, sources: [source], output_directory: out, codec: 'prores_proxy', container: 'mov', resolution: 'half', naming_template: '{source_name}_proxy' }, null, 2);
+  return JSON.stringify(
+    {
+      job_id: jobId,
+      sources: [source],
+      output_directory: out,
+      codec: 'prores_proxy',
+      container: 'mov',
+      resolution: 'half',
+      naming_template: '{source_name}_proxy',
+    },
+    null,
+    2,
+  );
 }
 
 async function readResult(file: string): Promise<WatchOutcome> {
@@ -67,11 +79,17 @@ describe('jobspec watch DIR --once', () => {
     assert.equal(stale.result, undefined, 'the leftover is not run again');
 
     // The moved JobSpec is the file as dropped.
-    assert.equal(await fs.readFile(path.join(watch, 'completed', 'a-good.jobspec.json'), 'utf8'), jobspec(path.join(media, 'good.mov'), out, 'wgood'));
+    assert.equal(
+      await fs.readFile(path.join(watch, 'completed', 'a-good.jobspec.json'), 'utf8'),
+      jobspec(path.join(media, 'good.mov'), out, 'wgood'),
+    );
     const lines = r.stdout.split('\n');
     const at = (re: RegExp): number => lines.findIndex((l) => re.test(l));
     assert.ok(at(/stale\.jobspec\.json: left in running\/ .*moved to failed\//) >= 0, shown(r));
-    assert.ok(at(/stale\.jobspec\.json: left in running/) < at(/a-good\.jobspec\.json: started/), 'recovery happens on start, before any run');
+    assert.ok(
+      at(/stale\.jobspec\.json: left in running/) < at(/a-good\.jobspec\.json: started/),
+      'recovery happens on start, before any run',
+    );
     assert.ok(at(/a-good\.jobspec\.json: completed/) < at(/b-bad\.jobspec\.json: started/), 'taken in sorted-name order, one at a time');
     assert.ok(at(/b-bad\.jobspec\.json: failed \(run FAILED/) >= 0, shown(r));
   });
@@ -83,7 +101,17 @@ describe('jobspec watch DIR --once', () => {
     for (const d of ['pending', 'failed']) await fs.mkdir(path.join(watch, d), { recursive: true });
     await fs.writeFile(path.join(watch, 'failed', 'x.jobspec.json'), 'an earlier failure');
     // Relative paths resolve against pending/, where the file was dropped.
-    await fs.writeFile(path.join(watch, 'pending', 'x.jobspec.json'), JSON.stringify({ sources: ['../../media/missing.mov'], output_directory: out, codec: 'h264', container: 'mov', resolution: 'half', naming_template: 'x' }));
+    await fs.writeFile(
+      path.join(watch, 'pending', 'x.jobspec.json'),
+      JSON.stringify({
+        sources: ['../../media/missing.mov'],
+        output_directory: out,
+        codec: 'h264',
+        container: 'mov',
+        resolution: 'half',
+        naming_template: 'x',
+      }),
+    );
     const outcomes: WatchOutcome[] = [];
     const code = await core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50, onResult: (_n, o) => outcomes.push(o) });
     assert.equal(code, 2);
@@ -109,7 +137,7 @@ describe('jobspec watch DIR --once', () => {
     assert.ok((await fs.stat(path.join(out, 'good_proxy.mov'))).size > 0);
   });
 
-  test('one watcher per folder: a second is refused while the first runs, a dead one\'s lock is taken over', async () => {
+  test("one watcher per folder: a second is refused while the first runs, a dead one's lock is taken over", async () => {
     const watch = path.join(dir, 'w4');
     await fs.mkdir(path.join(watch, 'running'), { recursive: true });
     await fs.writeFile(path.join(watch, 'running', 'busy.jobspec.json'), '{}');
@@ -117,8 +145,15 @@ describe('jobspec watch DIR --once', () => {
     const os = await import('node:os');
     // A live watcher (this test process stands in for it) holds the folder.
     await fs.writeFile(lock, JSON.stringify({ host: os.hostname(), pid: process.pid, started: 'earlier' }));
-    await assert.rejects(core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50 }), /already watched by process \d+ .*Stop that watcher first/);
-    assert.deepEqual(await fs.readdir(path.join(watch, 'running')), ['busy.jobspec.json'], "the live watcher's running JobSpec is left alone");
+    await assert.rejects(
+      core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50 }),
+      /already watched by process \d+ .*Stop that watcher first/,
+    );
+    assert.deepEqual(
+      await fs.readdir(path.join(watch, 'running')),
+      ['busy.jobspec.json'],
+      "the live watcher's running JobSpec is left alone",
+    );
     // A lock of a process that is gone is stale: the new watcher takes over and recovers running/.
     await fs.writeFile(lock, JSON.stringify({ host: os.hostname(), pid: 2 ** 22 + 7, started: 'long ago' }));
     const code = await core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50 });

@@ -28,7 +28,23 @@ async function ffmpeg(...args: string[]): Promise<void> {
 
 /** A small clip with picture and sound: `-f lavfi testsrc` + `sine`. */
 async function makeClip(file: string, seconds: number, size = '320x240', codec: string[] = ['-c:v', 'mpeg4', '-q:v', '5']): Promise<void> {
-  await ffmpeg('-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25`, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds), ...codec, '-c:a', 'pcm_s16le', '-shortest', file);
+  await ffmpeg(
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${size}:rate=25`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    String(seconds),
+    ...codec,
+    '-c:a',
+    'pcm_s16le',
+    '-shortest',
+    file,
+  );
 }
 
 /**
@@ -112,7 +128,19 @@ export function registerSuite(): void {
       const ext = vscode.extensions.getExtension(EXTENSION_ID);
       assert.equal(ext?.isActive, true);
       const all = await vscode.commands.getCommands(true);
-      for (const c of ['jobspec.new', 'jobspec.validate', 'jobspec.execute', 'jobspec.cancel', 'jobspec.dryRun', 'jobspec.rerunFailed', 'jobspec.revealOutput', 'jobspec.openReport', 'jobspec.showLog', 'jobspec.watchFolder', 'jobspec.stopWatching']) {
+      for (const c of [
+        'jobspec.new',
+        'jobspec.validate',
+        'jobspec.execute',
+        'jobspec.cancel',
+        'jobspec.dryRun',
+        'jobspec.rerunFailed',
+        'jobspec.revealOutput',
+        'jobspec.openReport',
+        'jobspec.showLog',
+        'jobspec.watchFolder',
+        'jobspec.stopWatching',
+      ]) {
         assert.ok(all.includes(c), `${c} is registered`);
       }
     });
@@ -126,10 +154,19 @@ export function registerSuite(): void {
         return d.length >= 2 ? d : undefined;
       });
       const codecRange = rangeOf(doc, '"prores_ultra"');
-      assert.ok(schemaDiags.some((d) => d.range.intersection(codecRange)), `a diagnostic on the bad codec: ${JSON.stringify(schemaDiags.map((d) => d.message))}`);
-      assert.ok(schemaDiags.some((d) => d.range.intersection(rangeOf(doc, '"resolutoin"'))), 'a diagnostic on the misspelt field');
+      assert.ok(
+        schemaDiags.some((d) => d.range.intersection(codecRange)),
+        `a diagnostic on the bad codec: ${JSON.stringify(schemaDiags.map((d) => d.message))}`,
+      );
+      assert.ok(
+        schemaDiags.some((d) => d.range.intersection(rangeOf(doc, '"resolutoin"'))),
+        'a diagnostic on the misspelt field',
+      );
       // The extension leaves schema errors to the JSON service: nothing is shown twice.
-      assert.deepEqual(diagnosticsFrom(uri, 'JobSpec').map((d) => d.code), []);
+      assert.deepEqual(
+        diagnosticsFrom(uri, 'JobSpec').map((d) => d.code),
+        [],
+      );
 
       const inCodec = codecRange.start.translate(0, 1);
       const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, inCodec);
@@ -148,7 +185,10 @@ export function registerSuite(): void {
       });
       const byCode = (code: string): vscode.Diagnostic => {
         const d = diags.find((x) => x.code === code);
-        assert.ok(d, `a ${code} diagnostic among ${diags.map((x) => String(x.code)).join(', ')}`);
+        assert.ok(
+          d,
+          `a ${code} diagnostic among ${diags.map((x) => (typeof x.code === 'object' ? String(x.code.value) : String(x.code))).join(', ')}`,
+        );
         return d;
       };
       assert.deepEqual(byCode('source-missing').range, rangeOf(doc, '"media/missing.mov"'));
@@ -160,15 +200,23 @@ export function registerSuite(): void {
 
       // A source that appears on disk clears its diagnostic without any edit.
       await fs.copyFile(ws('media/clip_a.mov'), ws('media/missing.mov'));
-      await until('source-missing to clear after the file appeared', () => !diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'));
+      await until(
+        'source-missing to clear after the file appeared',
+        () => !diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'),
+      );
       // ...and comes back when it disappears.
       await fs.rm(ws('media/missing.mov'));
-      await until('source-missing to return after the file was deleted', () => diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'));
+      await until('source-missing to return after the file was deleted', () =>
+        diagnosticsFrom(uri, 'JobSpec').some((d) => d.code === 'source-missing'),
+      );
 
       // Typing a fix updates diagnostics after the debounce, before any save.
       const editor = await vscode.window.showTextDocument(doc);
       await editor.edit((e) => e.replace(rangeOf(doc, '{source_name}_{reel}'), '{source_name}_{index}'));
-      await until('the token diagnostic to clear after an edit', () => !diagnosticsFrom(uri, 'JobSpec').some((d) => /reel/.test(d.message)));
+      await until(
+        'the token diagnostic to clear after an edit',
+        () => !diagnosticsFrom(uri, 'JobSpec').some((d) => /reel/.test(d.message)),
+      );
       assert.equal(doc.isDirty, true);
       await vscode.commands.executeCommand('workbench.action.files.revert');
     });
@@ -182,7 +230,10 @@ export function registerSuite(): void {
       });
       const titles = lenses.map((l) => l.command?.title ?? '');
       assert.deepEqual(titles, ['$(play) Execute', '$(check) Validate', '$(eye) Dry Run']);
-      assert.deepEqual(lenses.map((l) => l.command?.command), ['jobspec.execute', 'jobspec.validate', 'jobspec.dryRun']);
+      assert.deepEqual(
+        lenses.map((l) => l.command?.command),
+        ['jobspec.execute', 'jobspec.validate', 'jobspec.dryRun'],
+      );
     });
 
     it('validates a good JobSpec and dry-runs it without writing anything', async function () {
@@ -191,12 +242,21 @@ export function registerSuite(): void {
       assert.equal(result.ok, true, JSON.stringify(result.problems));
       const clips = await vscode.commands.executeCommand<DryRunClip[]>('jobspec.dryRun', uri);
       assert.equal(clips.length, 2);
-      assert.deepEqual(clips.map((c) => path.basename(c.output)), ['clip_a_proxy_000.mov', 'clip_b_proxy_001.mov']);
+      assert.deepEqual(
+        clips.map((c) => path.basename(c.output)),
+        ['clip_a_proxy_000.mov', 'clip_b_proxy_001.mov'],
+      );
       for (const c of clips) {
         assert.equal(c.problem, undefined);
         assert.match(c.commandLine, /ffmpeg/);
-        assert.ok(api.logLines().some((l) => l.includes(c.commandLine)), 'the exact command is in the log');
-        assert.ok(api.logLines().some((l) => l.includes(`→ ${c.output}`)), 'the resolved output is in the log');
+        assert.ok(
+          api.logLines().some((l) => l.includes(c.commandLine)),
+          'the exact command is in the log',
+        );
+        assert.ok(
+          api.logLines().some((l) => l.includes(`→ ${c.output}`)),
+          'the resolved output is in the log',
+        );
       }
       assert.deepEqual(await fs.readdir(ws('out/two')), [], 'a dry run writes nothing');
     });
@@ -216,7 +276,10 @@ export function registerSuite(): void {
 
       await new Promise((r) => setTimeout(r, 400)); // let the throttled tree refresh land
       const rows = clipRows(api, 'two-clips');
-      assert.deepEqual(rows.map((r) => r.label), ['clip_a.mov', 'clip_b.mov']);
+      assert.deepEqual(
+        rows.map((r) => r.label),
+        ['clip_a.mov', 'clip_b.mov'],
+      );
       for (const r of rows) {
         assert.equal(r.icon, 'pass-filled');
         assert.equal(r.color, 'testing.iconPassed');
@@ -227,7 +290,10 @@ export function registerSuite(): void {
       const runRow = api.tree().find((r) => r.label === 'two-clips');
       assert.match(runRow?.description ?? '', /two_clips · COMPLETED 2\/2/);
       // The throttle: no more than about 4 refreshes a second over the run, plus the last one.
-      assert.ok(api.treeRefreshCount() - refreshesBefore <= Math.ceil(seconds * 4) + 2, `${api.treeRefreshCount() - refreshesBefore} refreshes in ${seconds}s`);
+      assert.ok(
+        api.treeRefreshCount() - refreshesBefore <= Math.ceil(seconds * 4) + 2,
+        `${api.treeRefreshCount() - refreshesBefore} refreshes in ${seconds}s`,
+      );
 
       const log = api.logLines();
       const out = result.clips.map((c) => c.output);
@@ -242,14 +308,20 @@ export function registerSuite(): void {
     it('runs a JobSpec with a corrupt middle clip: FAILED, then NOT_RUN, with the reason', async function () {
       const uri = uriOf('failing.jobspec.json');
       const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
-      assert.deepEqual(result.clips.map((c) => c.status), ['COMPLETED', 'FAILED', 'NOT_RUN']);
+      assert.deepEqual(
+        result.clips.map((c) => c.status),
+        ['COMPLETED', 'FAILED', 'NOT_RUN'],
+      );
       assert.notEqual(result.status, 'COMPLETED');
       assert.equal(await exists(result.clips[1].output), false, 'a failed clip leaves no output');
       assert.equal(await exists(result.clips[2].output), false);
 
       await new Promise((r) => setTimeout(r, 400));
       const rows = clipRows(api, 'failing');
-      assert.deepEqual(rows.map((r) => r.icon), ['pass-filled', 'error', 'circle-large-outline']);
+      assert.deepEqual(
+        rows.map((r) => r.icon),
+        ['pass-filled', 'error', 'circle-large-outline'],
+      );
       assert.equal(rows[1].color, 'testing.iconFailed');
       assert.match(rows[2].description, /not run/);
       assert.match(rows[1].contextValue, /\bfailed\b/);
@@ -257,8 +329,14 @@ export function registerSuite(): void {
       assert.match(runRow?.contextValue ?? '', /\brerunnable\b/);
 
       const log = api.logLines();
-      assert.ok(log.some((l) => /^\[2\/3\] FAILED corrupt\.mov \(\d+\.\ds\)$/.test(l)), log.join('\n'));
-      assert.ok(log.some((l) => /^ {5}(Exit Code: \d+|Reason: .+)$/.test(l)), 'the failure says why');
+      assert.ok(
+        log.some((l) => /^\[2\/3\] FAILED corrupt\.mov \(\d+\.\ds\)$/.test(l)),
+        log.join('\n'),
+      );
+      assert.ok(
+        log.some((l) => /^ {5}(Exit Code: \d+|Reason: .+)$/.test(l)),
+        'the failure says why',
+      );
       assert.ok(log.some((l) => /^\[3\/3\] NOT_RUN clip_b\.mov$/.test(l)));
       assert.ok(log.includes('Result: One or more clips failed'));
     });
@@ -269,20 +347,33 @@ export function registerSuite(): void {
       await makeClip(ws('media/corrupt.mov'), 1); // the clip was fixed on disk
       const result = await vscode.commands.executeCommand<RunResult>('jobspec.rerunFailed', failed.key);
       assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
-      assert.deepEqual(result.clips.map((c) => c.index), [1, 2]);
-      assert.deepEqual(result.clips.map((c) => path.basename(c.output)), ['corrupt_001.mp4', 'clip_b_002.mp4']);
+      assert.deepEqual(
+        result.clips.map((c) => c.index),
+        [1, 2],
+      );
+      assert.deepEqual(
+        result.clips.map((c) => path.basename(c.output)),
+        ['corrupt_001.mp4', 'clip_b_002.mp4'],
+      );
       for (const c of result.clips) assert.ok(await exists(c.output));
       await new Promise((r) => setTimeout(r, 400));
-      assert.deepEqual(clipRows(api, 'failing').map((r) => r.label), ['corrupt.mov', 'clip_b.mov']);
+      assert.deepEqual(
+        clipRows(api, 'failing').map((r) => r.label),
+        ['corrupt.mov', 'clip_b.mov'],
+      );
     });
 
     it('cancels a run: CANCELLED, no partial output, and one run per JobSpec at a time', async function () {
       const uri = uriOf('cancel.jobspec.json');
       const running = vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
-      const state = await until('the first clip to report progress', () => {
-        const r = api.runs().find((x) => x.name === 'cancel' && x.phase === 'running');
-        return r?.clips[0]?.status === 'RUNNING' && r.clips[0].progress ? r : undefined;
-      }, 60_000);
+      const state = await until(
+        'the first clip to report progress',
+        () => {
+          const r = api.runs().find((x) => x.name === 'cancel' && x.phase === 'running');
+          return r?.clips[0]?.status === 'RUNNING' && r.clips[0].progress ? r : undefined;
+        },
+        60_000,
+      );
       // A second start of the same file is refused instead of racing the first.
       const second = await vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uri);
       assert.equal(second, undefined);
@@ -296,12 +387,18 @@ export function registerSuite(): void {
       assert.equal(cancelled, true);
       const result = await running;
       assert.equal(result.status, 'CANCELLED');
-      assert.deepEqual(result.clips.map((c) => c.status), ['CANCELLED', 'NOT_RUN']);
+      assert.deepEqual(
+        result.clips.map((c) => c.status),
+        ['CANCELLED', 'NOT_RUN'],
+      );
       assert.equal(state.phase, 'finished');
       const left = (await fs.readdir(ws('out/cancel'))).filter((f) => !f.endsWith('.report.json'));
       assert.deepEqual(left, [], 'no partial or temporary file is left');
       await new Promise((r) => setTimeout(r, 400));
-      assert.deepEqual(clipRows(api, 'cancel').map((r) => r.icon), ['circle-slash', 'circle-large-outline']);
+      assert.deepEqual(
+        clipRows(api, 'cancel').map((r) => r.icon),
+        ['circle-slash', 'circle-large-outline'],
+      );
     });
 
     it('saves an edited JobSpec before running it, and runs what was saved', async function () {
@@ -313,7 +410,10 @@ export function registerSuite(): void {
       const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
       assert.equal(doc.isDirty, false, 'the run saved the file first');
       assert.equal(result.status, 'COMPLETED');
-      assert.deepEqual(result.clips.map((c) => path.basename(c.output)), ['clip_a_edited_000.mov', 'clip_b_edited_001.mov']);
+      assert.deepEqual(
+        result.clips.map((c) => path.basename(c.output)),
+        ['clip_a_edited_000.mov', 'clip_b_edited_001.mov'],
+      );
     });
 
     it('explains a missing ffmpeg and points at the setting', async function () {
@@ -322,7 +422,10 @@ export function registerSuite(): void {
       try {
         const result = await vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uriOf('two-clips.jobspec.json'));
         assert.equal(result, undefined, 'nothing ran');
-        assert.ok(api.logLines().some((l) => l.includes('no-such-ffmpeg') && /ffmpeg/.test(l)), 'the log names the path that was tried');
+        assert.ok(
+          api.logLines().some((l) => l.includes('no-such-ffmpeg') && /ffmpeg/.test(l)),
+          'the log names the path that was tried',
+        );
       } finally {
         await config.update('ffmpegPath', undefined, vscode.ConfigurationTarget.Workspace);
       }
@@ -384,21 +487,30 @@ export function registerSuite(): void {
         await drop('b_bad.jobspec.json', bad);
 
         // The good one runs first (name order): seen in progress in both views.
-        const runningRow = await until('a_good under Running with its progress', () => {
-          const running = folderRow()?.children.find((g) => g.label === 'Running');
-          return running?.children.find((f) => f.label === 'a_good' && /^clip \d\/2\b/.test(f.description));
-        }, 60_000);
+        const runningRow = await until(
+          'a_good under Running with its progress',
+          () => {
+            const running = folderRow()?.children.find((g) => g.label === 'Running');
+            return running?.children.find((f) => f.label === 'a_good' && /^clip \d\/2\b/.test(f.description));
+          },
+          60_000,
+        );
         assert.equal(runningRow.icon, 'sync~spin');
         const live = api.runs().find((r) => r.watchFolder === dir && r.name === 'a_good');
         assert.ok(live, 'the watcher run is in the Runs view too');
 
         const ls = async (d: string): Promise<string[]> => (await fs.readdir(path.join(dir, d))).sort();
-        await until('both JobSpecs to be filed', async () => (await ls('completed')).length === 2 && (await ls('failed')).length === 2, 90_000);
+        await until(
+          'both JobSpecs to be filed',
+          async () => (await ls('completed')).length === 2 && (await ls('failed')).length === 2,
+          90_000,
+        );
         assert.deepEqual(await ls('pending'), []);
         assert.deepEqual(await ls('running'), []);
         assert.deepEqual(await ls('completed'), ['a_good.jobspec.json', 'a_good.result.json']);
         assert.deepEqual(await ls('failed'), ['b_bad.jobspec.json', 'b_bad.result.json']);
-        for (const out of ['w_a_proxy_000.mov', 'w_b_proxy_001.mov']) assert.ok((await fs.stat(path.join(dir, 'out', out))).size > 0, `${out} was made`);
+        for (const out of ['w_a_proxy_000.mov', 'w_b_proxy_001.mov'])
+          assert.ok((await fs.stat(path.join(dir, 'out', out))).size > 0, `${out} was made`);
         const badResult = JSON.parse(await fs.readFile(path.join(dir, 'failed', 'b_bad.result.json'), 'utf8')) as { reason?: string };
         assert.match(badResult.reason ?? '', /invalid JobSpec/);
 
@@ -406,12 +518,24 @@ export function registerSuite(): void {
           const r = folderRow();
           return r && r.description === '1 completed · 1 failed' ? r : undefined;
         });
-        assert.deepEqual(row.children.map((g) => [g.label, g.description]), [['Completed', '1'], ['Failed', '1']]);
+        assert.deepEqual(
+          row.children.map((g) => [g.label, g.description]),
+          [
+            ['Completed', '1'],
+            ['Failed', '1'],
+          ],
+        );
         const [completed, failed] = row.children.map((g) => g.children);
-        assert.deepEqual(completed.map((f) => [f.label, f.icon, f.color]), [['a_good', 'pass-filled', 'testing.iconPassed']]);
+        assert.deepEqual(
+          completed.map((f) => [f.label, f.icon, f.color]),
+          [['a_good', 'pass-filled', 'testing.iconPassed']],
+        );
         assert.match(completed[0].description, /^2\/2 clips · /);
         assert.match(completed[0].contextValue, /^jobspecWatchFile completed result$/);
-        assert.deepEqual(failed.map((f) => [f.label, f.icon, f.color]), [['b_bad', 'error', 'testing.iconFailed']]);
+        assert.deepEqual(
+          failed.map((f) => [f.label, f.icon, f.color]),
+          [['b_bad', 'error', 'testing.iconFailed']],
+        );
         assert.match(failed[0].description, /^invalid · codec "prores_ultra" is not allowed/);
         // The tooltip is markdown: read it as the text it shows.
         const tip = failed[0].tooltip.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
@@ -425,18 +549,33 @@ export function registerSuite(): void {
         assert.equal(run?.jobspecFile, path.join(dir, 'completed', 'a_good.jobspec.json'));
         await new Promise((r) => setTimeout(r, 400));
         const runRow = api.tree().find((r) => r.label === 'a_good');
-        assert.deepEqual(runRow?.children.map((c) => [c.label, c.icon]), [['w_a.mov', 'pass-filled'], ['w_b.mov', 'pass-filled']]);
+        assert.deepEqual(
+          runRow?.children.map((c) => [c.label, c.icon]),
+          [
+            ['w_a.mov', 'pass-filled'],
+            ['w_b.mov', 'pass-filled'],
+          ],
+        );
         assert.match(runRow?.contextValue ?? '', /\bwatched\b/);
         assert.doesNotMatch(runRow?.contextValue ?? '', /\brerunnable\b/);
 
         const log = api.logLines();
         const label = path.basename(dir);
-        assert.ok(log.some((l) => l === `[watch ${label}] a_good.jobspec.json: completed`), log.join('\n'));
+        assert.ok(
+          log.some((l) => l === `[watch ${label}] a_good.jobspec.json: completed`),
+          log.join('\n'),
+        );
         assert.ok(log.some((l) => l.startsWith(`[watch ${label}] b_bad.jobspec.json: failed (invalid JobSpec: `)));
-        assert.ok(log.some((l) => /^\[2\/2\] COMPLETED w_b\.mov \(\d+\.\ds\)$/.test(l)), 'the seed lines of the watcher run');
+        assert.ok(
+          log.some((l) => /^\[2\/2\] COMPLETED w_b\.mov \(\d+\.\ds\)$/.test(l)),
+          'the seed lines of the watcher run',
+        );
 
         // Opening a row's JobSpec and result.
-        const opened = await vscode.commands.executeCommand<vscode.Uri | undefined>('jobspec.openWatchResult', vscode.Uri.file(path.join(dir, 'failed', 'b_bad.jobspec.json')));
+        const opened = await vscode.commands.executeCommand<vscode.Uri | undefined>(
+          'jobspec.openWatchResult',
+          vscode.Uri.file(path.join(dir, 'failed', 'b_bad.jobspec.json')),
+        );
         assert.equal(opened?.fsPath, path.join(dir, 'failed', 'b_bad.result.json'));
         assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, opened?.fsPath);
 

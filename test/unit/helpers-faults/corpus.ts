@@ -80,7 +80,10 @@ export interface CorpusCase {
 
 export function loadCases(): { file: string; name: string; c: CorpusCase }[] {
   const dir = path.join(CORPUS, 'cases');
-  const names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  const names = fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
   const out: { file: string; name: string; c: CorpusCase }[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
@@ -183,19 +186,24 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
   else if (c.jobspec_base64 !== undefined) await fsp.writeFile(specFile, Buffer.from(c.jobspec_base64, 'base64'));
   else if (spec !== undefined) await fsp.writeFile(specFile, JSON.stringify(spec, null, 2) + '\n');
 
-  const before = await snapshot(dir);
+  const before = snapshot(dir);
   const cwd = path.join(dir, c.cwd ?? '.');
   const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, sub(v, dir)]));
   const shownFile = path.relative(cwd, specFile) || specFile;
-  const r = await runCli(['execute', shownFile, '--ffmpeg', REAL_FFMPEG, '--ffprobe', REAL_FFPROBE, ...(c.args ?? [])], { cwd, env, timeoutMs: 120_000 });
-  const after = await snapshot(dir);
+  const r = await runCli(['execute', shownFile, '--ffmpeg', REAL_FFMPEG, '--ffprobe', REAL_FFPROBE, ...(c.args ?? [])], {
+    cwd,
+    env,
+    timeoutMs: 120_000,
+  });
+  const after = snapshot(dir);
   const all = r.stdout + r.stderr;
   const e = c.expect;
 
   assert.equal(r.code, e.exit, `exit code\n${shown(r)}`);
   assert.match(all, new RegExp(e.message, 's'), `message\n${shown(r)}`);
   if (e.pointer !== undefined) assert.ok(all.includes(`(${e.pointer})`), `names the pointer ${e.pointer}\n${shown(r)}`);
-  if (e.line !== undefined) assert.ok(all.includes(`${shownFile}:${e.line}:${e.column ?? ''}`), `names line ${e.line} column ${e.column}\n${shown(r)}`);
+  if (e.line !== undefined)
+    assert.ok(all.includes(`${shownFile}:${e.line}:${e.column ?? ''}`), `names line ${e.line} column ${e.column}\n${shown(r)}`);
   if (e.problems !== undefined) {
     const n = r.stderr.split('\n').filter((l) => / error: /.test(l) && /\[[a-z-]+\]$/.test(l)).length;
     assert.equal(n, e.problems, `number of problems\n${shown(r)}`);
@@ -208,7 +216,11 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
   // Nothing that existed is changed or removed, whatever the outcome: sources, the JobSpec, other files.
   assert.deepEqual(diff.changed, [], `files changed\n${shown(r)}`);
   assert.deepEqual(diff.removed, [], `files removed\n${shown(r)}`);
-  assert.deepEqual(diff.added.filter((p) => TEMP_RE.test(path.basename(p))), [], 'temporary files left behind');
+  assert.deepEqual(
+    diff.added.filter((p) => TEMP_RE.test(path.basename(p))),
+    [],
+    'temporary files left behind',
+  );
   const outRel = e.output_directory ?? 'out';
   if (e.written === 'nothing') {
     assert.deepEqual(diff.added, [], `nothing may be written\n${shown(r)}`);

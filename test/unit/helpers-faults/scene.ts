@@ -80,7 +80,7 @@ export async function makeScene(t: { after(fn: () => unknown): void }, opts: Sce
   const abs = sources.map(([name]) => path.join(dir, 'media', name));
   const sourceHashes = new Map<string, string>();
   for (const s of abs) sourceHashes.set(s, await sha256(s));
-  return { dir, out, specFile, sources: abs, sourceHashes, outBefore: await snapshot(out), existing };
+  return { dir, out, specFile, sources: abs, sourceHashes, outBefore: snapshot(out), existing };
 }
 
 /** The RunResult a `--json` execute printed. */
@@ -115,7 +115,7 @@ export async function checkAftermath(s: Scene, result: RunResult, r: CliResult, 
     assert.equal(await sha256(src), hash, `source ${src} changed`);
   }
   // No existing output changed, and nothing but the report (and allowed proxies) appeared.
-  const after = await snapshot(s.out);
+  const after = snapshot(s.out);
   const diff = diffTrees(s.outBefore, after);
   assert.deepEqual(diff.changed, [], `existing outputs changed\n${why}`);
   assert.deepEqual(diff.removed, [], `existing outputs removed\n${why}`);

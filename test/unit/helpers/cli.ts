@@ -50,7 +50,10 @@ export function ensureCli(): string {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
         // A read-only checkout: nobody can bundle here, so use dist/ as it is if it is current.
-        if (!bundleFresh()) throw new Error(`dist/cli.js is missing or older than src/, and ${lock} cannot be created (${(err as Error).message}): run npm run build`);
+        if (!bundleFresh())
+          throw new Error(
+            `dist/cli.js is missing or older than src/, and ${lock} cannot be created (${(err as Error).message}): run npm run build`,
+          );
         locked = false;
         break;
       }
@@ -108,7 +111,9 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`jobspec ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(`jobspec ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`),
+      );
     }, opts.timeoutMs ?? 120_000);
     child.on('error', (e) => {
       clearTimeout(timer);

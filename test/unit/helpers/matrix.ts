@@ -41,16 +41,20 @@ export async function runPair(
   const label = `${pair.codec}-${pair.container}-${pair.resolution}-${path.basename(source, path.extname(source))}`;
   const out = path.join(dir, `out-${label}`);
   await fs.mkdir(out, { recursive: true });
-  const file = await writeJobSpec(dir, {
-    job_id: `m-${pair.codec}-${pair.container}`,
-    sources: [source],
-    output_directory: out,
-    codec: pair.codec,
-    container: pair.container,
-    resolution: pair.resolution,
-    naming_template: '{source_name}_{codec}',
-    ...extra,
-  }, `${label}.jobspec.json`);
+  const file = await writeJobSpec(
+    dir,
+    {
+      job_id: `m-${pair.codec}-${pair.container}`,
+      sources: [source],
+      output_directory: out,
+      codec: pair.codec,
+      container: pair.container,
+      resolution: pair.resolution,
+      naming_template: '{source_name}_{codec}',
+      ...extra,
+    },
+    `${label}.jobspec.json`,
+  );
   const loaded = await core.loadJobSpec(file);
   if (!loaded.ok) throw new Error(`invalid: ${loaded.problems.map((p) => p.message).join('; ')}`);
   const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
@@ -90,7 +94,10 @@ export function pairTests(pairs: Pair[], media: () => { dir: string; clip: strin
       if (pair.pixFmt instanceof RegExp) assert.match(v.pix_fmt ?? '', pair.pixFmt);
       else assert.equal(v.pix_fmt, pair.pixFmt);
       assert.match(p.format.format_name, FORMAT[pair.container]);
-      assert.deepEqual(audioStreams(p).map((a) => a.codec_name), [pair.acodec]);
+      assert.deepEqual(
+        audioStreams(p).map((a) => a.codec_name),
+        [pair.acodec],
+      );
       if (pair.container !== 'webm') {
         // Matroska stores tags upper-case (TIMECODE); any spelling counts as kept.
         const tc = timecodeOf(p) ?? p.format.tags?.TIMECODE ?? p.streams.map((st) => st.tags?.TIMECODE).find(Boolean);

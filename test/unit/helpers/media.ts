@@ -142,7 +142,10 @@ export async function tempFilesIn(dir: string): Promise<string[]> {
 
 /** Report files (`*.report.json`) in `dir`, sorted. */
 export async function reportsIn(dir: string): Promise<string[]> {
-  return (await fsp.readdir(dir)).filter((n) => n.endsWith('.report.json')).sort().map((n) => path.join(dir, n));
+  return (await fsp.readdir(dir))
+    .filter((n) => n.endsWith('.report.json'))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 let toolsPromise: Promise<Tools> | undefined;
