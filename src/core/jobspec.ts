@@ -9,7 +9,9 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as jsonc from 'jsonc-parser';
 import schema from '../../schemas/jobspec.schema.json';
 import { validate as compiledValidator } from './jobspec-validator.generated';
+import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
+import { lookupFailure, quote, quoteJson } from './text';
 import type { AudioPolicy, Codec, Container, JobSpec, Problem } from './types';
 
 export type LoadResult = { ok: true; spec: JobSpec; problems: Problem[] } | { ok: false; problems: Problem[] };
@@ -55,7 +57,30 @@ export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Pro
         problems: [problem('', 'jobspec-unreadable', `${abs} is a folder, not a JobSpec file: give the path of a *.jobspec.json file.`)],
       };
     }
-    text = await fs.readFile(abs, 'utf8');
+    const bytes = await fs.readFile(abs);
+    const encoding = unsupportedEncoding(bytes);
+    if (encoding) {
+      return {
+        ok: false,
+        text: '',
+        problems: [
+          {
+            ...problem(
+              '',
+              'jobspec-encoding',
+              `${quote(abs)} is ${encoding} text; a JobSpec is read as UTF-8. Save it as UTF-8 (in VS Code: the encoding in the status bar, then Save with Encoding, UTF-8).`,
+              'error',
+              'syntax',
+            ),
+            offset: 0,
+            length: 0,
+            line: 1,
+            column: 1,
+          },
+        ],
+      };
+    }
+    text = bytes.toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
@@ -66,6 +91,26 @@ export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Pro
     };
   }
   return { ...(await validateJobSpecText(text, abs, opts)), text };
+}
+
+/** "UTF-16 (little-endian)" and the like for text that is not UTF-8, by its byte order mark or its NUL bytes. */
+function unsupportedEncoding(b: Buffer): string | null {
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'UTF-32 (little-endian)';
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'UTF-32 (big-endian)';
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16 (little-endian)';
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16 (big-endian)';
+  // Without a byte order mark, UTF-16 JSON shows a NUL beside every ASCII character.
+  const head = b.subarray(0, 64);
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i] !== 0) continue;
+    if (i % 2 === 0) evenNul++;
+    else oddNul++;
+  }
+  if (head.length >= 8 && oddNul >= head.length / 4 && evenNul === 0) return 'UTF-16 (little-endian)';
+  if (head.length >= 8 && evenNul >= head.length / 4 && oddNul === 0) return 'UTF-16 (big-endian)';
+  return null;
 }
 
 function problem(
@@ -230,6 +275,8 @@ function parseText(text: string, file: string): { value?: unknown; tree?: jsonc.
   }
   const duplicates = tree ? duplicateKeys(tree, text, file) : [];
   if (duplicates.length > 0) return { problems: duplicates };
+  const huge = tree ? unrepresentableNumbers(tree, text, file) : [];
+  if (huge.length > 0) return { problems: huge };
   return { value: tree ? jsonc.getNodeValue(tree) : undefined, tree, problems: [] };
 }
 
@@ -272,6 +319,33 @@ function duplicateKeys(tree: jsonc.Node, text: string, file: string): Problem[] 
     for (const child of node.children ?? []) stack.push(child);
   }
   return problems.sort((a, b) => (a.offset ?? 0) - (b.offset ?? 0));
+}
+
+/** Numbers such as 1e400 that JSON allows and a double cannot hold: they would read as Infinity. */
+function unrepresentableNumbers(tree: jsonc.Node, text: string, file: string): Problem[] {
+  const problems: Problem[] = [];
+  const stack: jsonc.Node[] = [tree];
+  while (stack.length > 0) {
+    const node = stack.pop() as jsonc.Node;
+    if (node.type === 'number' && !Number.isFinite(node.value as number)) {
+      const lc = lineCol(text, node.offset);
+      const written = text.slice(node.offset, node.offset + node.length);
+      problems.push({
+        ...problem(
+          pointerOf(jsonc.getNodePath(node)),
+          'number-out-of-range',
+          `${quote(file)}: the number ${quote(written, 40)} at line ${lc.line}, column ${lc.column} is too large to be a number at all; write the value the field takes.`,
+          'error',
+          'syntax',
+        ),
+        offset: node.offset,
+        length: node.length,
+        ...lc,
+      });
+    }
+    for (const child of node.children ?? []) stack.push(child);
+  }
+  return problems;
 }
 
 function describeValue(v: unknown): string {
@@ -518,12 +592,31 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   return { ok: true, spec: meaning.spec, problems };
 }
 
-async function statOrNull(p: string): Promise<Stats | null> {
+/** A lookup's outcome: the stats, or the errno code that kept it from giving them. */
+type Looked = Stats | { error: string };
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'EIO';
+}
+
+async function statLooked(p: string, follow: boolean): Promise<Looked> {
   try {
-    return await fs.stat(p);
-  } catch {
-    return null;
+    return follow ? await fs.stat(p) : await fs.lstat(p);
+  } catch (err) {
+    return { error: errnoOf(err) };
   }
+}
+
+function lstatLookedSync(p: string): Looked {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) ?? { error: 'ENOENT' };
+  } catch (err) {
+    return { error: errnoOf(err) };
+  }
+}
+
+function isStats(l: Looked | undefined): l is Stats {
+  return l !== undefined && !('error' in l);
 }
 
 async function realOr(p: string): Promise<string> {
@@ -534,24 +627,16 @@ async function realOr(p: string): Promise<string> {
   }
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await fs.lstat(p);
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Each source's real path from one realpath per folder, plus one per source that is itself a
  * link: a JobSpec of 10,000 clips in one card folder costs one realpath, not 10,000.
  */
-async function realPaths(sources: string[], lstats: (Stats | null)[]): Promise<string[]> {
+async function realPaths(sources: string[], lstats: Looked[]): Promise<string[]> {
   const folders = new Map<string, Promise<string>>();
   return Promise.all(
     sources.map((src, i) => {
       const l = lstats[i];
-      if (!l || l.isSymbolicLink()) return realOr(src);
+      if (!isStats(l) || l.isSymbolicLink()) return realOr(src);
       const folder = path.dirname(src);
       let real = folders.get(folder);
       if (!real) {
@@ -580,28 +665,34 @@ async function meaningChecks(
   const written = ok('sources') ? (obj.sources as string[]) : [];
   const sources = written.map((s) => resolveAgainst(dir, s, opts.home));
   const realSources: string[] = [];
+  /** Sources that exist as files, with their stats: what outputs are compared with. */
+  const identified: IdentifiedFile[] = [];
   if (ok('sources')) {
-    const firstAt = new Map<string, number>();
     // lstat first: only links need a second stat (to follow them) and a realpath of their own.
-    const lstats = !checkFs
+    const lstats: Looked[] = !checkFs
       ? []
       : opts.blockingFs
-        ? sources.map((s) => lstatSync(s, { throwIfNoEntry: false }) ?? null)
-        : await Promise.all(sources.map((s) => lstatOrNull(s)));
-    const stats = checkFs
-      ? await Promise.all(lstats.map((l, i) => (l?.isSymbolicLink() ? statOrNull(sources[i]) : Promise.resolve(l))))
+        ? sources.map((s) => lstatLookedSync(s))
+        : await Promise.all(sources.map((s) => statLooked(s, false)));
+    const stats: Looked[] = checkFs
+      ? await Promise.all(lstats.map((l, i) => (isStats(l) && l.isSymbolicLink() ? statLooked(sources[i], true) : Promise.resolve(l))))
       : [];
     const reals = checkFs ? await realPaths(sources, lstats) : sources;
     for (let i = 0; i < sources.length; i++) {
       const src = sources[i];
       const ptr = `/sources/${i}`;
-      const shown = written[i] === src ? src : `${src} (written as ${JSON.stringify(written[i])})`;
+      const shown = written[i] === src ? quote(src) : `${quote(src)} (written as ${quoteJson(written[i])})`;
       if (checkFs) {
         const st = stats[i];
-        if (!st) {
-          problems.push(
-            problem(ptr, 'source-missing', `Source not found: ${shown}. Check the path; relative paths resolve against ${dir}.`),
-          );
+        if (!isStats(st)) {
+          const code = st?.error ?? 'ENOENT';
+          if (code === 'ENOENT') {
+            problems.push(
+              problem(ptr, 'source-missing', `Source not found: ${shown}. Check the path; relative paths resolve against ${dir}.`),
+            );
+          } else {
+            problems.push(problem(ptr, 'source-unreadable', `Cannot look at source ${shown}: ${lookupFailure(code, src)}.`));
+          }
         } else if (st.isDirectory()) {
           problems.push(
             problem(ptr, 'source-not-file', `Source is a folder, not a clip: ${shown}. List the clip files inside it instead.`),
@@ -612,23 +703,21 @@ async function meaningChecks(
           problems.push(
             problem(ptr, 'source-empty', `Source is an empty (0-byte) file: ${shown}. The copy may have failed; copy the clip again.`),
           );
+        } else {
+          identified.push({ index: i, path: src, stat: st });
         }
       }
-      const real = reals[i];
-      realSources.push(real);
-      const prev = firstAt.get(real);
-      if (prev !== undefined) {
-        const same = written[i] === written[prev] ? 'repeats' : 'is the same file as';
-        problems.push(
-          problem(
-            ptr,
-            'source-duplicate',
-            `sources[${i}] ${JSON.stringify(written[i])} ${same} sources[${prev}] ${JSON.stringify(written[prev])}: each source may appear once (one source makes one proxy).`,
-          ),
-        );
-      } else {
-        firstAt.set(real, i);
-      }
+      realSources.push(reals[i]);
+    }
+    for (const d of await duplicateSources(reals, identified)) {
+      const same = written[d.index] === written[d.first] ? 'repeats' : 'is the same file as';
+      problems.push(
+        problem(
+          `/sources/${d.index}`,
+          'source-duplicate',
+          `sources[${d.index}] ${quoteJson(written[d.index])} ${same} sources[${d.first}] ${quoteJson(written[d.first])}: each source may appear once (one source makes one proxy).`,
+        ),
+      );
     }
   }
 
@@ -637,9 +726,18 @@ async function meaningChecks(
   if (ok('output_directory')) {
     outDir = resolveAgainst(dir, obj.output_directory as string, opts.home);
     if (checkFs) {
-      const st = await statOrNull(outDir);
+      const looked = await statLooked(outDir, true);
+      const st = isStats(looked) ? looked : null;
       const ptr = '/output_directory';
-      if (!st) {
+      if (!isStats(looked) && looked.error !== 'ENOENT') {
+        problems.push(
+          problem(
+            ptr,
+            'output-dir-unreadable',
+            `Cannot look at the output folder ${quote(outDir)}: ${lookupFailure(looked.error, outDir)}.`,
+          ),
+        );
+      } else if (!st) {
         problems.push(
           problem(
             ptr,
@@ -705,9 +803,7 @@ async function meaningChecks(
         ),
       );
     } else if (errors.length === 0 && codec && container && ok('resolution') && sources.length > 0) {
-      const seen = new Map<string, number>();
-      const sourceSet = new Map(realSources.map((s, i) => [s, i]));
-      const realOut = checkFs && outDir ? await realOr(outDir) : outDir;
+      const planned: { index: number; path: string }[] = [];
       for (let i = 0; i < sources.length; i++) {
         const name = resolveTemplate(parts, {
           source: sources[i],
@@ -720,43 +816,19 @@ async function meaningChecks(
         });
         const full = `${name}.${container}`;
         const bad = fileNameProblem(name, full);
-        const ptr = `/sources/${i}`;
         if (bad) {
           problems.push(
             problem(
-              ptr,
+              `/sources/${i}`,
               bad.includes('empty') ? 'output-name-empty' : 'output-name-invalid',
-              `naming_template "${template}" for sources[${i}] ${bad}. Change naming_template (outputs never leave output_directory).`,
+              `naming_template ${quoteJson(template)} for sources[${i}] ${bad}. Change naming_template (outputs never leave output_directory).`,
             ),
           );
           continue;
         }
-        if (!outDir) continue;
-        const out = path.join(outDir, full);
-        const key = process.platform === 'linux' ? out : out.toLowerCase();
-        const prev = seen.get(key);
-        if (prev !== undefined) {
-          problems.push(
-            problem(
-              ptr,
-              'output-collision',
-              `sources[${i}] ${JSON.stringify(written[i])} and sources[${prev}] ${JSON.stringify(written[prev])} both resolve to ${out}. Add {index} to naming_template or rename one source.`,
-            ),
-          );
-        } else {
-          seen.set(key, i);
-        }
-        const srcIdx = sourceSet.get(path.join(realOut, full)) ?? sourceSet.get(out);
-        if (srcIdx !== undefined) {
-          problems.push(
-            problem(
-              ptr,
-              'output-is-source',
-              `The output for sources[${i}] would be ${out}, which is sources[${srcIdx}] itself: a source is never overwritten. Change naming_template or output_directory.`,
-            ),
-          );
-        }
+        if (outDir) planned.push({ index: i, path: path.join(outDir, full) });
       }
+      for (const p of await outputProblems(planned, sources, written, realSources, identified, checkFs)) problems.push(p);
     }
   }
 
@@ -781,6 +853,119 @@ async function meaningChecks(
   if (typeof obj.fps_explicit === 'number') spec.fps_explicit = obj.fps_explicit;
   if (typeof obj.created_at === 'string') spec.created_at = obj.created_at;
   return { problems, spec };
+}
+
+/**
+ * Sources that are one file: one real path, one device and inode (a bind mount, a hard link), or
+ * names in one folder that differ only in case or normalization and that the volume resolves to one
+ * file (FUSE volumes such as exFAT give each spelling its own inode number).
+ */
+async function duplicateSources(reals: string[], identified: IdentifiedFile[]): Promise<{ index: number; first: number }[]> {
+  const out: { index: number; first: number }[] = [];
+  const dupOf = new Map<number, number>();
+  const byReal = new Map<string, number>();
+  reals.forEach((r, i) => {
+    const first = byReal.get(r);
+    if (first === undefined) byReal.set(r, i);
+    else dupOf.set(i, first);
+  });
+  const byInode = new Map<string, number>();
+  const byFolded = new Map<string, IdentifiedFile>();
+  for (const f of identified) {
+    if (dupOf.has(f.index)) continue;
+    const inode = `${f.stat.dev}:${f.stat.ino}`;
+    const first = byInode.get(inode);
+    if (first !== undefined) {
+      dupOf.set(f.index, first);
+      continue;
+    }
+    byInode.set(inode, f.index);
+    const folded = nameKey(reals[f.index], { caseInsensitive: true, normalizationInsensitive: true });
+    const near = byFolded.get(folded);
+    if (near && (await sameFile(near.path, near.stat, f.path, f.stat))) dupOf.set(f.index, near.index);
+    else if (!near) byFolded.set(folded, f);
+  }
+  for (const [index, first] of dupOf) out.push({ index, first });
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Outputs that collide (one file on the output volume, folding included) and outputs that would land
+ * on a source (judged by the file system, through any mount, case or normalization).
+ */
+async function outputProblems(
+  planned: { index: number; path: string }[],
+  sources: string[],
+  written: string[],
+  realSources: string[],
+  identified: IdentifiedFile[],
+  checkFs: boolean,
+): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const src = (i: number): string => `sources[${i}] ${quoteJson(written[i])}`;
+  const byPath = new Map(planned.map((p) => [p.index, p.path]));
+  const { collisions, foldable } = checkFs ? await outputCollisions(planned) : { collisions: collisionsByString(planned), foldable: [] };
+  for (const c of collisions) {
+    const out = byPath.get(c.index) ?? '';
+    const firstOut = byPath.get(c.first) ?? '';
+    const how =
+      c.folding === null
+        ? `both resolve to ${quote(out)}`
+        : `resolve to ${quote(firstOut)} and ${quote(out)}, which the output volume treats as one file (it ignores ${foldedWhat(firstOut, out)})`;
+    problems.push(
+      problem(
+        `/sources/${c.index}`,
+        'output-collision',
+        `${src(c.index)} and ${src(c.first)} ${how}. Add {index} to naming_template or rename one source.`,
+      ),
+    );
+  }
+  for (const c of foldable) {
+    problems.push(
+      problem(
+        `/sources/${c.index}`,
+        'output-collision-elsewhere',
+        `${src(c.index)} and ${src(c.first)} resolve to ${quote(byPath.get(c.first) ?? '')} and ${quote(byPath.get(c.index) ?? '')}, which differ only in ${foldedWhat(byPath.get(c.first) ?? '', byPath.get(c.index) ?? '')}: this volume keeps them apart, but an exFAT card, a Mac or a Windows volume would make them one file. Add {index} to naming_template to keep them apart everywhere.`,
+        'warning',
+      ),
+    );
+  }
+  // A path string equal to a source's (or its real path) is caught without asking the file system.
+  const sourceByString = new Map<string, number>();
+  sources.forEach((s, i) => sourceByString.set(s, i));
+  realSources.forEach((s, i) => sourceByString.set(s, i));
+  const isSource = checkFs ? await outputsThatAreSources(planned, identified) : new Map<number, IdentifiedFile>();
+  for (const p of planned) {
+    const hit = isSource.get(p.index)?.index ?? sourceByString.get(p.path);
+    if (hit === undefined) continue;
+    const which = hit === p.index ? `that source itself (${quote(sources[hit])})` : `${src(hit)} (${quote(sources[hit])})`;
+    problems.push(
+      problem(
+        `/sources/${p.index}`,
+        'output-is-source',
+        `The output for sources[${p.index}] would be ${quote(p.path)}, which is ${which} on its volume: a source is never written. Change naming_template or output_directory so that proxies land elsewhere.`,
+      ),
+    );
+  }
+  return problems;
+}
+
+function collisionsByString(planned: { index: number; path: string }[]): { index: number; first: number; folding: null }[] {
+  const seen = new Map<string, number>();
+  const out: { index: number; first: number; folding: null }[] = [];
+  for (const p of planned) {
+    const first = seen.get(p.path);
+    if (first === undefined) seen.set(p.path, p.index);
+    else out.push({ index: p.index, first, folding: null });
+  }
+  return out;
+}
+
+/** "case", "Unicode normalization" or both: what separates two names that fold together. */
+function foldedWhat(a: string, b: string): string {
+  const caseOnly = a.normalize('NFC') === b.normalize('NFC');
+  const normOnly = a.toLowerCase() === b.toLowerCase();
+  return caseOnly ? 'case' : normOnly ? 'Unicode normalization (composed and decomposed accents)' : 'case and Unicode normalization';
 }
 
 async function notWritable(dir: string, probe: boolean): Promise<string | null> {

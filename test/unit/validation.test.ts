@@ -374,7 +374,7 @@ describe('validation rules', () => {
     expectProblem(res, {
       code: 'output-is-source',
       pointer: '/sources/0',
-      message: /would be .*media\/a\.mov, which is sources\[0\] itself: a source is never overwritten/,
+      message: /would be .*media\/a\.mov, which is that source itself \(.*media\/a\.mov\) on its volume: a source is never written/,
       at: '"media/a.mov"',
     });
     // Also through another spelling of the same folder.
@@ -384,7 +384,12 @@ describe('validation rules', () => {
       output_directory: './media/../media/',
       naming_template: '{source_name}',
     });
-    expectProblem(other, { code: 'output-is-source', pointer: '/sources/1', message: /which is sources\[1\] itself/, at: '"media/b.mov"' });
+    expectProblem(other, {
+      code: 'output-is-source',
+      pointer: '/sources/1',
+      message: /which is that source itself \(.*media\/b\.mov\)/,
+      at: '"media/b.mov"',
+    });
   });
 
   test('output_directory missing, or a file', async () => {
@@ -418,7 +423,7 @@ describe('validation rules', () => {
       });
     }
     const zero = await load({ ...base(), fps_mode: 'explicit', fps_explicit: 0 });
-    expectProblem(zero, { code: 'range', pointer: '/fps_explicit', message: /fps_explicit must be > 0/ });
+    expectProblem(zero, { code: 'range', pointer: '/fps_explicit', message: /fps_explicit must be >= 1, not 0/ });
   });
 
   test('audio pcm into mp4', async () => {
