@@ -21,15 +21,15 @@ import {
   type RunResult,
   type Tools,
 } from './core';
-import { resolveSelection } from './core/selection';
-import { mergeReports } from './core/merge';
+import { resolveSelection, SelectionError, type Selection } from './core/selection';
+import { MergeError, mergeReports, type MergeResult } from './core/merge';
 import { watchFolder } from './core/watch';
 import pkg from '../package.json';
 
 const USAGE = `Usage:
   jobspec validate FILE [--json]
   jobspec execute FILE [--json] [--ffmpeg PATH] [--ffprobe PATH] [--stall-timeout SECONDS]
-                       [--no-verify] [--only-failed REPORT] [--shard K/N | --shards N]
+                       [--no-verify] [--only-failed REPORT | --resume] [--shard K/N | --shards N]
   jobspec dry-run FILE [--json] [--ffmpeg PATH] [--ffprobe PATH]
   jobspec report merge REPORT... [--json] [--out FILE]
   jobspec watch DIR [--once] [--max-workers N] [--ffmpeg PATH] [--ffprobe PATH]
@@ -38,8 +38,45 @@ Exit codes: 0 all clips completed (or skipped by policy), 1 invalid or unreadabl
 2 a clip failed, 3 cancelled, 4 environment unusable (no ffmpeg, output folder not writable).`;
 
 type Out = (line: string) => void;
-const out: Out = (l) => process.stdout.write(l + '\n');
-const err: Out = (l) => process.stderr.write(l + '\n');
+
+// A reader that goes away (`jobspec execute … | head -3`, a closed ssh session) must not crash a run:
+// from then on that stream is skipped, and the run finishes and writes its report.
+const closed = { stdout: false, stderr: false };
+for (const name of ['stdout', 'stderr'] as const) {
+  process[name].on('error', (e: NodeJS.ErrnoException) => {
+    closed[name] = true;
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED' && name === 'stdout' && !closed.stderr) {
+      process.stderr.write(`warning: standard output failed (${e.code ?? e.message}); the run goes on.\n`);
+    }
+  });
+}
+const write = (name: 'stdout' | 'stderr', text: string): void => {
+  if (closed[name]) return;
+  try {
+    process[name].write(text);
+  } catch {
+    closed[name] = true;
+  }
+};
+const out: Out = (l) => write('stdout', l + '\n');
+const err: Out = (l) => write('stderr', l + '\n');
+
+/** An error that stops a command before it runs: a line on stderr, or with --json a JSON object on stdout. */
+function failure(json: boolean, message: string, code: string, exit: number): number {
+  if (json) out(JSON.stringify({ error: message, code }, null, 2));
+  else err(`error: ${message}`);
+  return exit;
+}
+
+/** Signals that end a run the way Ctrl-C does: a closed terminal or ssh session sends SIGHUP. */
+const STOP_SIGNALS: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function onStopSignals(handler: (sig: NodeJS.Signals) => void): () => void {
+  for (const s of STOP_SIGNALS) process.on(s, handler);
+  return () => {
+    for (const s of STOP_SIGNALS) process.off(s, handler);
+  };
+}
 
 function exitForProblems(problems: Problem[]): number {
   const errors = problems.filter((p) => p.severity === 'error');
@@ -66,11 +103,7 @@ async function tools(values: { ffmpeg?: string; ffprobe?: string }, json: boolea
   try {
     return await findTools({ ffmpegPath: values.ffmpeg, ffprobePath: values.ffprobe });
   } catch (e) {
-    if (e instanceof EnvironmentError) {
-      if (json) out(JSON.stringify({ error: e.message, code: e.code }, null, 2));
-      else err(`error: ${e.message}`);
-      return EXIT.ENVIRONMENT;
-    }
+    if (e instanceof EnvironmentError) return failure(json, e.message, e.code, EXIT.ENVIRONMENT);
     throw e;
   }
 }
@@ -134,6 +167,7 @@ async function cmdExecute(
     'stall-timeout'?: string;
     verify?: boolean;
     'only-failed'?: string;
+    resume?: boolean;
     shard?: string;
     shards?: string;
   },
@@ -142,17 +176,18 @@ async function cmdExecute(
   const loaded = await load(file, json);
   if (typeof loaded === 'number') return loaded;
   const { spec } = loaded as Extract<LoadResult, { ok: true }>;
-  let selection: Awaited<ReturnType<typeof resolveSelection>>;
+  let selection: Selection | null;
   try {
     selection = await resolveSelection(spec, {
       onlyFailed: values['only-failed'],
+      resume: values.resume,
       shard: values.shard,
       shards: values.shards,
       env: process.env,
     });
   } catch (e) {
-    err(`error: ${(e as Error).message}`);
-    return EXIT.INVALID;
+    if (e instanceof SelectionError) return failure(json, e.message, 'selection', EXIT.INVALID);
+    throw e;
   }
   const t = await tools(values, json);
   if (typeof t === 'number') return t;
@@ -160,8 +195,12 @@ async function cmdExecute(
   const rawStall = values['stall-timeout'];
   const stall = rawStall !== undefined ? (/^\d+(\.\d+)?$/.test(rawStall) ? Number(rawStall) : NaN) : undefined;
   if (stall !== undefined && !(stall >= 0)) {
-    err(`error: --stall-timeout must be a number of seconds (0 turns it off), not "${values['stall-timeout']}".`);
-    return EXIT.INVALID;
+    return failure(
+      json,
+      `--stall-timeout must be a number of seconds (0 turns it off), not ${JSON.stringify(values['stall-timeout'])}.`,
+      'usage',
+      EXIT.INVALID,
+    );
   }
 
   const controller = new AbortController();
@@ -172,8 +211,7 @@ async function cmdExecute(
     if (!json) err(`\n${sig}: cancelling; the clip in progress is stopped and its partial file removed (press again to quit at once).`);
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const offSignals = onStopSignals(onSignal);
 
   const live = new LiveLine(!json && process.stderr.isTTY === true);
   const multi = spec.sources.length > 1;
@@ -235,23 +273,16 @@ async function cmdExecute(
       jobspecFile: path.resolve(file),
       signal: controller.signal,
       onEvent,
-      only: selection?.indices,
-      selection: selection?.selection,
-      reportSuffix: selection?.reportSuffix,
-      namingTime: selection?.namingTime,
+      selection,
       stallTimeoutSeconds: stall,
       verify: values.verify !== false,
     });
   } catch (e) {
     live.clear();
-    if (e instanceof EnvironmentError) {
-      err(`error: ${e.message}`);
-      return EXIT.ENVIRONMENT;
-    }
+    if (e instanceof EnvironmentError) return failure(json, e.message, e.code, EXIT.ENVIRONMENT);
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    offSignals();
   }
   if (json) {
     out(JSON.stringify(result, null, 2));
@@ -277,20 +308,25 @@ async function cmdExecute(
 }
 
 async function cmdMerge(files: string[], values: { json?: boolean; out?: string }): Promise<number> {
-  if (files.length === 0) {
-    err('error: give the shard reports to merge: jobspec report merge REPORT...');
-    return EXIT.INVALID;
-  }
-  let merged: RunResult;
+  const json = !!values.json;
+  if (files.length === 0) return failure(json, 'give the shard reports to merge: jobspec report merge REPORT...', 'usage', EXIT.INVALID);
+  let merged: MergeResult;
   try {
     merged = await mergeReports(files, values.out);
   } catch (e) {
-    err(`error: ${(e as Error).message}`);
-    return EXIT.INVALID;
+    if (e instanceof MergeError) return failure(json, e.message, 'merge', EXIT.INVALID);
+    throw e;
   }
   if (values.json) out(JSON.stringify(merged, null, 2));
   else {
     multiHeader(merged.job_id, merged.clips.length).forEach(out);
+    for (const s of merged.merge.shards) {
+      const count = merged.merge.shards.length;
+      if (s.missing) out(`Shard ${s.index}/${count}: MISSING (no report given)`);
+      else if (s.running) out(`Shard ${s.index}/${count}: still running`);
+      else out(`Shard ${s.index}/${count}: ${s.reports.map((r) => path.basename(r)).join(' + ')}`);
+    }
+    out('');
     merged.clips.forEach((c, i) => clipLines(c, i + 1, merged.clips.length).forEach(out));
     multiFooter(merged).forEach(out);
   }
@@ -309,17 +345,14 @@ async function cmdWatch(
     return EXIT.INVALID;
   }
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const offSignals = onStopSignals(() => controller.abort());
   try {
     return await watchFolder(dir, { tools: t, once: !!values.once, maxWorkers: workers, signal: controller.signal, log: out });
   } catch (e) {
     err(`error: ${(e as Error).message}`);
     return EXIT.ENVIRONMENT;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    offSignals();
   }
 }
 
@@ -336,6 +369,7 @@ export async function main(argv: string[]): Promise<number> {
         'stall-timeout': { type: 'string' },
         'no-verify': { type: 'boolean' },
         'only-failed': { type: 'string' },
+        resume: { type: 'boolean' },
         shard: { type: 'string' },
         shards: { type: 'string' },
         out: { type: 'string' },
@@ -396,7 +430,10 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      err(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      // A person gets what went wrong, not a stack trace; JOBSPEC_DEBUG=1 shows it for a bug report.
+      const message = e instanceof Error ? e.message : String(e);
+      err(`error: ${message}. This is a bug in jobspec: please report it with the command you ran (JOBSPEC_DEBUG=1 adds the details).`);
+      if (process.env.JOBSPEC_DEBUG === '1' && e instanceof Error && e.stack) err(e.stack);
       process.exitCode = EXIT.ENVIRONMENT;
     },
   );

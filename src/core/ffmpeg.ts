@@ -1,6 +1,6 @@
 // Probing sources and building ffmpeg argument lists per the codec/container matrix.
 // One argument builder for the runner, the dry run and the benchmark.
-import { execa } from 'execa';
+import { runGuarded } from './guard';
 import type { Tools } from './tools';
 import { EnvironmentError } from './tools';
 import type { Codec, Container, JobSpec } from './types';
@@ -64,13 +64,18 @@ function fractionToNumber(f: string | undefined): number | null {
 }
 
 export async function probeSource(tools: Tools, source: string, signal?: AbortSignal): Promise<SourceInfo> {
-  const run = await execa(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(source)], {
-    reject: false,
-    stdin: 'ignore',
-    timeout: 60000,
-    cancelSignal: signal,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = await runGuarded(
+    tools.guard,
+    tools.ffprobe,
+    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', fileUrl(source)],
+    {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 60000,
+      cancelSignal: signal,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const stderr = String(run.stderr)
     .split('\n')
     .map((l) => l.trim())
@@ -317,7 +322,9 @@ export type BuildResult = { args: string[]; width: number; height: number } | { 
 /** The exact ffmpeg argument list for one clip, writing to `target` (a temporary path in the output folder). */
 export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo, target: string, opts: BuildOptions = {}): BuildResult {
   const size = outputSize(spec.resolution, info.width, info.height);
-  const args: string[] = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+warning', '-progress', 'pipe:1', '-n'];
+  // `verbose` for ffmpeg's final per-stream statistics (frames read and written), which prove the proxy
+  // complete without reading the source again; the runner keeps only warnings and errors to show.
+  const args: string[] = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose', '-progress', 'pipe:1', '-n'];
   // A budget must bind the decoder (`-threads` before -i), the filter graph and the encoder (`-threads`
   // after -i): with only the first, ProRes and x264 still start a thread per core.
   const threads = opts.threads && opts.threads > 0 ? String(opts.threads) : null;
@@ -334,6 +341,10 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   if (spec.fps_mode === 'explicit' && spec.fps_explicit) {
     filters.push(`fps=${fpsFraction(spec.fps_explicit)}`);
     outFps = spec.fps_explicit;
+  } else {
+    // One proxy frame per source frame, with its timestamp: what an editing system needs to relink
+    // (mov and mp4 would otherwise duplicate or drop frames to make a variable rate constant).
+    args.push('-fps_mode', 'passthrough');
   }
 
   const encoder = videoEncoder(spec, opts.encoders);

@@ -1,61 +1,131 @@
-// `jobspec report merge`: combine shard reports into one run result, naming any shard that is missing.
+// `jobspec report merge`: combine the reports of a farm's shards into one run result. It trusts nothing:
+// every report must read back whole and unaltered (its integrity digest), belong to one plan (the
+// plan fingerprint: same job, clips, names and proxy settings), and be a shard's (or a re-run or
+// resume of a shard's). A shard given several times (a scheduler retry, a re-run of its failed clips)
+// counts by its newest result for each clip, and the merge says which reports it took. A shard with
+// no report is named as missing, not counted as failed clips.
 import * as path from 'node:path';
-import { exitCodeFor, readReport, reportFileName, runStatus, writeReport } from './report';
-import type { ClipResult, RunResult } from './types';
+import { exitCodeFor, readReport, ReportError, reportFileName, runStatus, writeReport } from './report';
+import { quote } from './text';
+import type { ClipResult, PlannedClipInfo, RunResult } from './types';
 
-export async function mergeReports(files: string[], outFile?: string): Promise<RunResult> {
-  const reports = await Promise.all(files.map((f) => readReport(f)));
+export class MergeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MergeError';
+  }
+}
+
+export interface MergeResult extends RunResult {
+  merge: {
+    /** Per shard, the reports that were used (newest last) and the ones that were passed over. */
+    shards: { index: number; reports: string[]; missing: boolean; running: boolean }[];
+  };
+}
+
+function notRun(p: PlannedClipInfo, message: string): ClipResult {
+  return {
+    index: p.index,
+    source: p.source,
+    output: p.output,
+    status: 'NOT_RUN',
+    ffmpeg_args: [],
+    exit_code: null,
+    signal: null,
+    started_at: null,
+    finished_at: null,
+    elapsed_seconds: 0,
+    output_size: null,
+    stderr_tail: [],
+    message,
+  };
+}
+
+export async function mergeReports(files: string[], outFile?: string): Promise<MergeResult> {
+  const reports: { file: string; r: RunResult }[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    if (seen.has(path.resolve(f))) throw new MergeError(`${quote(path.resolve(f))} is given twice; give each report once.`);
+    seen.add(path.resolve(f));
+    try {
+      reports.push({ file: path.resolve(f), r: await readReport(f) });
+    } catch (e) {
+      throw new MergeError(e instanceof ReportError ? e.message : String(e));
+    }
+  }
   const first = reports[0];
-  for (const [i, r] of reports.entries()) {
-    if (r.job_id !== first.job_id)
-      throw new Error(`${files[i]} is for job ${r.job_id}, but ${files[0]} is for job ${first.job_id}; merge reports of one job only.`);
-    if (r.selection?.kind !== 'shard' || !r.selection.shard)
-      throw new Error(`${files[i]} is not a shard report (run with --shard K/N); there is nothing to merge it with.`);
-    if (r.selection.shard.count !== first.selection?.shard?.count)
-      throw new Error(
-        `${files[i]} is shard ${r.selection.shard.index} of ${r.selection.shard.count}, but ${files[0]} is of ${first.selection?.shard?.count}.`,
+  const fingerprint = first.r.plan?.fingerprint;
+  for (const { file, r } of reports) {
+    const shard = r.selection?.shard;
+    if (!shard) throw new MergeError(`${quote(file)} is not a shard report (run with --shard K/N); there is nothing to merge it with.`);
+    if (r.job_id !== first.r.job_id)
+      throw new MergeError(
+        `${quote(file)} is for job ${r.job_id}, but ${quote(first.file)} is for job ${first.r.job_id}; merge reports of one job only.`,
       );
+    if (shard.count !== first.r.selection?.shard?.count)
+      throw new MergeError(
+        `${quote(file)} is shard ${shard.index} of ${shard.count}, but ${quote(first.file)} is of ${first.r.selection?.shard?.count}.`,
+      );
+    if (!r.plan?.fingerprint || r.plan.fingerprint !== fingerprint) {
+      throw new MergeError(
+        `${quote(file)} belongs to another plan than ${quote(first.file)} (its clips, names or proxy settings differ${r.plan ? '' : ', or it predates plan fingerprints'}): merge only the reports of shards run from one JobSpec.`,
+      );
+    }
   }
-  const all = first.selection?.all_clips ?? [];
-  const count = first.selection?.shard?.count ?? 1;
+  const count = first.r.selection?.shard?.count ?? 1;
+  const all = first.r.selection?.all_clips ?? [];
+  // Newest first: for each clip the newest report that covered it decides, so a re-run of a shard's
+  // failed clips or a retried shard supersedes what came before.
+  const byAge = [...reports].sort((a, b) => (a.r.started_at < b.r.started_at ? 1 : a.r.started_at > b.r.started_at ? -1 : 0));
   const byIndex = new Map<number, ClipResult>();
-  const seenShards = new Set<number>();
-  for (const [i, r] of reports.entries()) {
+  const used = new Map<number, Set<string>>();
+  const running = new Set<number>();
+  for (const { file, r } of byAge) {
     const k = r.selection?.shard?.index ?? -1;
-    if (seenShards.has(k)) throw new Error(`shard ${k} is given twice (${files[i]}); give each shard's report once.`);
-    seenShards.add(k);
-    for (const c of r.clips) byIndex.set(c.index, c);
+    if (r.status === 'RUNNING') {
+      running.add(k);
+      continue;
+    }
+    for (const c of r.clips) {
+      if (byIndex.has(c.index)) continue;
+      if (c.index % count !== k)
+        throw new MergeError(
+          `${quote(file)} says it is shard ${k} of ${count}, but it holds clip ${c.index}; the report is not a shard's.`,
+        );
+      byIndex.set(c.index, c);
+      let set = used.get(k);
+      if (!set) used.set(k, (set = new Set()));
+      set.add(file);
+    }
   }
-  const missingShards = Array.from({ length: count }, (_, k) => k).filter((k) => !seenShards.has(k));
-  const clips: ClipResult[] = all.map(
-    (p) =>
-      byIndex.get(p.index) ?? {
-        index: p.index,
-        source: p.source,
-        output: p.output,
-        status: 'NOT_RUN',
-        ffmpeg_args: [],
-        exit_code: null,
-        signal: null,
-        started_at: null,
-        finished_at: null,
-        elapsed_seconds: 0,
-        output_size: null,
-        stderr_tail: [],
-        message: `No report for shard ${p.index % count} of ${count} was given; this clip's outcome is unknown.`,
-      },
-  );
-  const started = reports.map((r) => r.started_at).sort()[0];
-  const finished = reports
-    .map((r) => r.finished_at)
+  const shards = Array.from({ length: count }, (_, k) => ({
+    index: k,
+    reports: [...(used.get(k) ?? [])].reverse(),
+    running: running.has(k) && !used.has(k),
+    missing: !used.has(k) && !running.has(k),
+  }));
+  const clips: ClipResult[] = all.map((p) => {
+    const c = byIndex.get(p.index);
+    if (c) return c;
+    const k = p.index % count;
+    return notRun(
+      p,
+      running.has(k)
+        ? `Shard ${k} of ${count} is still running; merge again when it has finished.`
+        : `No report for shard ${k} of ${count} was given: that shard is missing, so this clip's outcome is unknown. Run the shard (--shard ${k}/${count}) or give its report.`,
+    );
+  });
+  const finishedReports = reports.filter((x) => x.r.status !== 'RUNNING');
+  const started = (finishedReports.length ? finishedReports : reports).map((x) => x.r.started_at).sort()[0];
+  const finished = (finishedReports.length ? finishedReports : reports)
+    .map((x) => x.r.finished_at)
     .sort()
     .reverse()[0];
-  const cancelled = reports.some((r) => r.status === 'CANCELLED');
-  let status = runStatus(clips, cancelled);
-  if (missingShards.length && status === 'COMPLETED') status = 'PARTIAL';
-  const merged: RunResult = {
-    job_id: first.job_id,
-    jobspec_file: first.jobspec_file,
+  let status = runStatus(clips, false);
+  if (status === 'COMPLETED' && shards.some((s) => s.missing || s.running)) status = 'PARTIAL';
+  const merged: MergeResult = {
+    job_id: first.r.job_id,
+    jobspec_file: first.r.jobspec_file,
     status,
     exit_code: exitCodeFor(status),
     started_at: started,
@@ -63,10 +133,16 @@ export async function mergeReports(files: string[], outFile?: string): Promise<R
     elapsed_seconds: (Date.parse(finished) - Date.parse(started)) / 1000,
     clips,
     report_path: null,
-    ffmpeg: first.ffmpeg,
+    ffmpeg: first.r.ffmpeg,
+    merge: { shards },
   };
+  if (first.r.plan) merged.plan = first.r.plan;
   const dir = outFile ? path.dirname(path.resolve(outFile)) : path.dirname(path.resolve(files[0]));
-  const name = outFile ? path.basename(outFile) : reportFileName(first.job_id, new Date(), 'merged');
-  merged.report_path = await writeReport(merged, dir, name);
+  const name = outFile ? path.basename(outFile) : reportFileName(first.r.job_id, new Date(), 'merged');
+  try {
+    merged.report_path = await writeReport(merged, dir, name);
+  } catch (e) {
+    merged.report_error = (e as Error).message;
+  }
   return merged;
 }

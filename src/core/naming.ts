@@ -76,6 +76,8 @@ export interface NamingContext {
   source: string;
   index: number;
   total: number;
+  /** `{index}` digits when fixed by an earlier run of the job; default from `total`. */
+  indexWidth?: number;
   jobId: string;
   codec: string;
   resolution: string;
@@ -103,7 +105,7 @@ export function tokenValue(token: Token, ctx: NamingContext): string {
     case 'source_ext':
       return splitSourceName(ctx.source).ext;
     case 'index':
-      return String(ctx.index).padStart(indexWidth(ctx.total), '0');
+      return String(ctx.index).padStart(ctx.indexWidth ?? indexWidth(ctx.total), '0');
     case 'job_id':
       return ctx.jobId;
     case 'date':

@@ -1,20 +1,59 @@
 // Resolve every clip's output path, and the dry run: each clip's exact ffmpeg command, running nothing.
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { buildFfmpegArgs, formatCommandLine, probeSource, ProbeError } from './ffmpeg';
-import { parseTemplate, resolveTemplate } from './naming';
+import { indexWidth, parseTemplate, resolveTemplate } from './naming';
 import type { Tools } from './tools';
 import type { JobSpec, PlannedClipInfo } from './types';
 
-export function planOutputs(spec: JobSpec, now: Date): PlannedClipInfo[] {
+export interface PlanOptions {
+  /** The clock for {date}/{time}: the run's start, or an earlier run's for a re-run. */
+  now: Date;
+  /** The job id for {job_id}; default the JobSpec's. */
+  jobId?: string;
+  /** `{index}` digits, when an earlier run of the job fixed them; default from the number of sources. */
+  indexWidth?: number;
+}
+
+/** Every clip of a job with its output, and what identifies the plan. */
+export interface Plan {
+  clips: PlannedClipInfo[];
+  indexWidth: number;
+  /** sha256 of the clip list and the proxy settings: reports of one plan share it (see merge). */
+  fingerprint: string;
+}
+
+/** The settings that decide what each proxy is, as one digest: a re-run with other settings would mix two kinds of proxy. */
+export function settingsDigest(spec: JobSpec): string {
+  const s = [spec.codec, spec.container, spec.resolution, spec.fps_mode, spec.fps_explicit ?? null, spec.audio, spec.prores_encoder];
+  return `sha256:${createHash('sha256').update(JSON.stringify(s)).digest('hex')}`;
+}
+
+export function planFingerprint(spec: JobSpec, jobId: string, clips: PlannedClipInfo[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([jobId, settingsDigest(spec)]));
+  for (const c of clips) h.update('\n' + JSON.stringify([c.index, c.source, c.output]));
+  return `sha256:${h.digest('hex')}`;
+}
+
+export function makePlan(spec: JobSpec, opts: PlanOptions): Plan {
   const { parts } = parseTemplate(spec.naming_template);
-  return spec.sources.map((source, index) => ({
+  const jobId = opts.jobId ?? spec.job_id;
+  const width = opts.indexWidth ?? indexWidth(spec.sources.length);
+  const clips = spec.sources.map((source, index) => ({
     index,
     source,
     output: path.join(
       spec.output_directory,
-      `${resolveTemplate(parts, { source, index, total: spec.sources.length, jobId: spec.job_id, codec: spec.codec, resolution: spec.resolution, now })}.${spec.container}`,
+      `${resolveTemplate(parts, { source, index, total: spec.sources.length, indexWidth: width, jobId, codec: spec.codec, resolution: spec.resolution, now: opts.now })}.${spec.container}`,
     ),
   }));
+  return { clips, indexWidth: width, fingerprint: planFingerprint(spec, jobId, clips) };
+}
+
+/** Each clip's output path (a run of the JobSpec starting at `now`). */
+export function planOutputs(spec: JobSpec, now: Date | PlanOptions): PlannedClipInfo[] {
+  return makePlan(spec, now instanceof Date ? { now } : now).clips;
 }
 
 export interface DryRunClip extends PlannedClipInfo {

@@ -1,15 +1,33 @@
 // Run a JobSpec: clips in `sources` order (up to max_concurrent_jobs at once), fail-fast, cancellable.
-// Each clip writes a temporary file in the output folder that is moved into place only when complete.
-// The runner emits typed events and prints nothing.
+// Each clip writes a temporary file in the output folder that is moved into place only when it is
+// complete: ffmpeg exited 0 and reported no write failure, the source did not change meanwhile, and
+// the proxy reads back with every frame ffmpeg wrote. The report is written as the run goes (see
+// report.ts). The runner emits typed events and prints nothing.
+import type { Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execa } from 'execa';
+import { fsyncDir, fsyncFile } from './durable';
+import { FfmpegLog, headlineCause, videoCounts, writeFailure } from './ffstats';
 import { buildFfmpegArgs, checkEncoders, probeSource, ProbeError, type SourceInfo } from './ffmpeg';
-import { planOutputs } from './plan';
-import { LineTail, ProgressParser } from './progress';
-import { exitCodeFor, reportFileName, runStatus, writeReport } from './report';
-import { cleanStaleTemps, tempName } from './temp';
+import { runGuarded } from './guard';
+import { SourceIndex } from './identity';
+import { makePlan, settingsDigest } from './plan';
+import { ProgressParser } from './progress';
+import {
+  currentWriter,
+  exitCodeFor,
+  finishReport,
+  HEARTBEAT_MS,
+  journalClip,
+  journalPath,
+  reportFileName,
+  runStatus,
+  startReport,
+} from './report';
+import type { Selection } from './selection';
+import { cleanStaleTemps, Heartbeat, tempName } from './temp';
+import { lookupFailure, quote } from './text';
 import type { Tools } from './tools';
 import type { ClipResult, JobSpec, PlannedClipInfo, RunEvent, RunResult } from './types';
 import { verifyOutput } from './verify';
@@ -20,19 +38,17 @@ export interface RunOptions {
   jobspecFile: string;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
-  /** Run only these clip indices (a re-run or a shard); `{index}` stays global. */
-  only?: number[];
-  selection?: RunResult['selection'];
+  /** A shard, a re-run or a resume; a whole run without. `{index}` stays global. */
+  selection?: Selection | null;
   /** Stop ffmpeg when it shows no sign of life for this long. Default 120 s; 0 disables. */
   stallTimeoutSeconds?: number;
   /** The run's clock. */
   now?: Date;
-  /** The clock for {date}/{time} in names, when it must be an earlier run's (a re-run). Default: the run's start. */
-  namingTime?: Date;
-  /** Probe each proxy before calling it COMPLETED (default true). */
+  /**
+   * Read each proxy back before calling it COMPLETED (default true). Without it, what ffmpeg itself
+   * reports still counts: its exit code, write and trailer failures, and its frame statistics.
+   */
   verify?: boolean;
-  /** Written into the report's file name, e.g. "shard-1-of-4". */
-  reportSuffix?: string;
   /** Lines of ffmpeg's stderr kept for a failure. Default 20. */
   stderrLines?: number;
 }
@@ -40,11 +56,12 @@ export interface RunOptions {
 /** stderr lines that name a cause outside ffmpeg, with what to do about it. */
 const CAUSES: { re: RegExp; hint: string }[] = [
   {
-    re: /No space left on device/i,
+    re: /No space left on device|Disk quota exceeded/i,
     hint: "The output folder's disk is full: free space or choose another output_directory, then re-run the failed clips.",
   },
   { re: /Read-only file system/i, hint: 'The output folder is on a read-only file system: choose another output_directory.' },
   { re: /Permission denied/i, hint: 'Check the permissions of the source and the output folder.' },
+  { re: /File too large/i, hint: 'The output volume cannot hold a file this large (FAT32 stops at 4 GB): use an exFAT or other volume.' },
   {
     re: /Input\/output error/i,
     hint: 'The disk or share reported an I/O error: check the media and the connection, then re-run the failed clips.',
@@ -75,12 +92,11 @@ function blankResult(clip: PlannedClipInfo): ClipResult {
   };
 }
 
-async function existsNoFollow(p: string): Promise<boolean> {
+async function lookup(p: string): Promise<Stats | null> {
   try {
-    await fs.lstat(p);
-    return true;
+    return await fs.lstat(p);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -88,6 +104,37 @@ async function existsNoFollow(p: string): Promise<boolean> {
 export function threadBudget(concurrency: number, cores = os.availableParallelism()): number | undefined {
   if (concurrency <= 1) return undefined;
   return Math.max(1, Math.floor(cores / concurrency));
+}
+
+/** What a source was when its clip began: a change by the end means the proxy may not be of the file as it is. */
+interface SourceState {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+function describeChange(a: SourceState, b: SourceState | { error: string }): string {
+  if ('error' in b) return b.error === 'ENOENT' ? 'it was removed or renamed' : `it can no longer be read (${b.error})`;
+  if (a.ino !== b.ino || a.dev !== b.dev) return 'it was replaced by another file';
+  const parts: string[] = [];
+  if (b.size > a.size) parts.push(`it grew from ${a.size} to ${b.size} bytes`);
+  else if (b.size < a.size) parts.push(`it shrank from ${a.size} to ${b.size} bytes`);
+  if (b.mtimeMs !== a.mtimeMs) parts.push(`it was modified (at ${new Date(b.mtimeMs).toISOString()})`);
+  return parts.join(' and ');
+}
+
+async function sourceState(p: string): Promise<SourceState | { error: string }> {
+  try {
+    const st = await fs.stat(p);
+    return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+  } catch (err) {
+    return { error: (err as NodeJS.ErrnoException).code ?? 'EIO' };
+  }
+}
+
+function sameState(a: SourceState, b: SourceState | { error: string }): boolean {
+  return !('error' in b) && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.dev === b.dev;
 }
 
 export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult> {
@@ -99,11 +146,16 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       // A listener's bug must not stop a run halfway through a clip.
     }
   };
-  const plan = planOutputs(spec, opts.namingTime ?? started);
-  const selected = opts.only ? plan.filter((c) => opts.only?.includes(c.index)) : plan;
+  const sel = opts.selection ?? undefined;
+  const jobId = sel?.jobId ?? spec.job_id;
+  const plan = makePlan(spec, { now: sel?.namingTime ?? started, jobId, indexWidth: sel?.indexWidth });
+  const wanted = sel ? new Set(sel.indices) : null;
+  const selected = wanted ? plan.clips.filter((c) => wanted.has(c.index)) : plan.clips;
+  const carried = new Map((sel?.carriedOver ?? []).map((c) => [c.index, c]));
   const results = selected.map(blankResult);
   const total = selected.length;
-  const concurrency = Math.max(1, Math.min(spec.max_concurrent_jobs, total || 1));
+  const toRun = selected.filter((c) => !carried.has(c.index)).length;
+  const concurrency = Math.max(1, Math.min(spec.max_concurrent_jobs, toRun || 1));
   const threads = threadBudget(concurrency);
   // setTimeout fires after 1 ms when given more than 2^31-1 ms (about 24.8 days), Infinity or NaN,
   // which would stop every clip at once: Infinity waits forever (like 0), NaN takes the default,
@@ -113,9 +165,46 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     : (opts.stallTimeoutSeconds ?? DEFAULT_STALL_TIMEOUT_SECONDS);
   const stallMs = stallSeconds === Infinity ? 0 : Math.min(stallSeconds * 1000, 2 ** 31 - 1);
   const tailLines = opts.stderrLines ?? 20;
+  const signal = opts.signal;
 
   checkEncoders(spec, opts.tools);
-  emit({ type: 'run-started', job_id: spec.job_id, jobspec_file: opts.jobspecFile, total, clips: selected, started_at: iso(started) });
+
+  const result: RunResult = {
+    job_id: jobId,
+    jobspec_file: opts.jobspecFile,
+    status: 'RUNNING',
+    exit_code: exitCodeFor('RUNNING'),
+    started_at: iso(started),
+    finished_at: iso(started),
+    elapsed_seconds: 0,
+    clips: results,
+    report_path: null,
+    ffmpeg: { path: opts.tools.ffmpeg, version: opts.tools.version },
+    plan: { fingerprint: plan.fingerprint, index_width: plan.indexWidth, total: spec.sources.length, settings: settingsDigest(spec) },
+    writer: currentWriter(),
+  };
+  if (sel) result.selection = sel.selection;
+
+  // The report exists from the start (RUNNING), with a journal that is kept fresh while the run lives.
+  const heartbeat = new Heartbeat(HEARTBEAT_MS);
+  let reportPath: string | null = null;
+  try {
+    reportPath = await startReport(result, spec.output_directory, reportFileName(jobId, started, sel?.reportSuffix));
+    await fs.writeFile(journalPath(reportPath), '', { flag: 'a' });
+    heartbeat.add(journalPath(reportPath));
+  } catch (err) {
+    result.report_error = (err as Error).message;
+  }
+  result.report_path = reportPath;
+  emit({
+    type: 'run-started',
+    job_id: jobId,
+    jobspec_file: opts.jobspecFile,
+    total,
+    clips: selected,
+    started_at: iso(started),
+    report_path: reportPath,
+  });
 
   const removed = await cleanStaleTemps(spec.output_directory);
   if (removed.length)
@@ -124,56 +213,95 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       message: `Removed ${removed.length} temporary file(s) left in ${spec.output_directory} by an earlier run that was stopped: ${removed.join(', ')}`,
     });
 
+  const record = async (r: ClipResult): Promise<void> => {
+    if (!reportPath) return;
+    try {
+      await journalClip(reportPath, r);
+    } catch (err) {
+      result.report_error ??= `could not record clip ${r.index} in the report's journal: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+    }
+  };
+
   let failed = false;
   let firstFailure = -1;
   let next = 0;
-  const signal = opts.signal;
+  // Every source of the job, indexed once: an output that exists is compared with them by identity.
+  const sources = new SourceIndex(spec.sources);
 
   // Probing only reads the source, so the next clip's probe runs while this clip encodes: its
-  // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time.
-  const probes = new Map<number, Promise<SourceInfo>>();
-  const probeFor = (pos: number): Promise<SourceInfo> => {
+  // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time. The
+  // source's state is taken before its probe, to be compared once its proxy is made.
+  const probes = new Map<number, Promise<{ info: SourceInfo; before: SourceState }>>();
+  const probeFor = (pos: number): Promise<{ info: SourceInfo; before: SourceState }> => {
     let p = probes.get(pos);
     if (!p) {
-      p = probeSource(opts.tools, selected[pos].source, signal);
+      const src = selected[pos].source;
+      p = sourceState(src).then(async (before) => {
+        if ('error' in before)
+          throw new ProbeError(before.error === 'ENOENT' ? 'it no longer exists' : lookupFailure(before.error, src), []);
+        return { info: await probeSource(opts.tools, src, signal), before };
+      });
       p.catch(() => undefined);
       probes.set(pos, p);
     }
     return p;
   };
   const prefetchNext = (): void => {
-    if (!failed && !signal?.aborted && next < total) void probeFor(next).catch(() => undefined);
+    let pos = next;
+    while (pos < total && carried.has(selected[pos].index)) pos++;
+    if (!failed && !signal?.aborted && pos < total) void probeFor(pos).catch(() => undefined);
   };
 
   const runOne = async (pos: number): Promise<void> => {
     const clip = selected[pos];
     const r = results[pos];
     const t0 = Date.now();
-    r.started_at = iso(new Date());
-    r.status = 'RUNNING';
-    const finish = (status: ClipResult['status'], message?: string): void => {
+    const finish = async (status: ClipResult['status'], message?: string): Promise<void> => {
       r.status = status;
       if (message) r.message = message;
       r.finished_at = iso(new Date());
       r.elapsed_seconds = (Date.now() - t0) / 1000;
+      await record({ ...r });
       emit({ type: 'clip-finished', position: pos + 1, total, result: { ...r } });
     };
+
+    const previous = carried.get(clip.index);
+    if (previous) {
+      Object.assign(r, previous, {
+        message: `Completed in an earlier run (${quote(sel?.selection.previous_report ?? '')}); its proxy is still in place, so it was not made again.`,
+      });
+      await record({ ...r });
+      emit({ type: 'clip-finished', position: pos + 1, total, result: { ...r } });
+      return;
+    }
+    r.started_at = iso(new Date());
+    r.status = 'RUNNING';
     const name = path.basename(clip.source);
 
-    if (await existsNoFollow(clip.output)) {
+    if (await lookup(clip.output)) {
+      // On a case-insensitive volume, through a second mount or a hard link, "the output exists"
+      // may mean "the output is a source": that is never skipped over, replaced or offered to be.
+      const source = await sources.find(clip.output);
+      if (source) {
+        return finish(
+          'FAILED',
+          `The output ${quote(clip.output)} is the source file ${quote(source)} on its volume (the volume ignores case or accents in names, or reaches one folder by two paths): a source is never written. Change naming_template or output_directory so that proxies land elsewhere.`,
+        );
+      }
       if (spec.overwrite === 'skip')
-        return finish('SKIPPED', `Output already exists: ${clip.output}; overwrite is "skip", so it was left as it is.`);
+        return finish('SKIPPED', `Output already exists: ${quote(clip.output)}; overwrite is "skip", so it was left as it is.`);
       if (spec.overwrite === 'never') {
         return finish(
           'FAILED',
-          `Output already exists: ${clip.output}; overwrite is "never", so it was not touched. Move or delete it, or set overwrite to "skip" or "replace".`,
+          `Output already exists: ${quote(clip.output)}; overwrite is "never", so it was not touched. Move or delete it, or set overwrite to "skip" or "replace".`,
         );
       }
     }
 
     let info: SourceInfo;
+    let before: SourceState;
     try {
-      info = await probeFor(pos);
+      ({ info, before } = await probeFor(pos));
     } catch (err) {
       if (signal?.aborted) return finish('CANCELLED', 'Cancelled before ffmpeg started.');
       r.stderr_tail = err instanceof ProbeError ? err.stderr.slice(-tailLines) : [];
@@ -196,12 +324,16 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       ffmpeg_args: built.args,
     });
 
-    const removeTmp = (): Promise<void> => fs.rm(tmp, { force: true }).catch(() => undefined);
+    const removeTmp = async (): Promise<void> => {
+      heartbeat.delete(tmp);
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+    };
     const parser = new ProgressParser(info.durationSeconds);
-    const stderr = new LineTail(200);
+    const log = new FfmpegLog(200);
     let stalled = false;
     let lastProgress = 0;
-    const child = execa(opts.tools.ffmpeg, built.args, {
+    heartbeat.add(tmp);
+    const child = runGuarded(opts.tools.guard, opts.tools.ffmpeg, built.args, {
       reject: false,
       stdin: 'ignore',
       buffer: false,
@@ -234,10 +366,11 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     });
     child.stderr?.on('data', (chunk: string) => {
       armStall();
-      stderr.push(chunk);
+      log.push(chunk);
     });
     const done = await child;
     clearTimeout(stallTimer);
+    log.end();
     r.exit_code = typeof done.exitCode === 'number' ? done.exitCode : null;
     r.signal = done.signal ?? null;
 
@@ -247,37 +380,76 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     }
     if (stalled) {
       await removeTmp();
-      r.stderr_tail = stderr.tail(tailLines);
+      r.stderr_tail = log.tail(tailLines);
       return finish(
         'FAILED',
         `ffmpeg showed no progress on ${name} for ${stallMs / 1000}s and was stopped (stall timeout). Check that the source is readable (a slow or disconnected share?), or raise the stall timeout.`,
       );
     }
-    if (r.exit_code !== 0) {
+    const errors = log.errors();
+    const writeError = writeFailure(errors);
+    if (r.exit_code !== 0 || writeError) {
       await removeTmp();
-      r.stderr_tail = stderr.tail(tailLines);
-      const how = r.exit_code === null ? `was killed by ${r.signal ?? 'a signal'}` : `exited with code ${r.exit_code}`;
-      // ffmpeg's last line is often a generic "Conversion failed"; a cause the user can act on wins.
-      const cause = [...r.stderr_tail].reverse().find((l) => CAUSES.some((c) => c.re.test(l)));
-      const hint = cause ? CAUSES.find((c) => c.re.test(cause))?.hint : undefined;
-      const shown = cause ?? r.stderr_tail[r.stderr_tail.length - 1];
-      const last = shown ? `: ${shown}` : '';
-      return finish('FAILED', `ffmpeg ${how} on ${name}${last}${hint ? `. ${hint}` : ''}`);
+      r.stderr_tail = log.tail(tailLines);
+      const how =
+        r.exit_code === 0
+          ? 'exited 0 but did not finish writing the proxy'
+          : r.exit_code === null
+            ? `was killed by ${r.signal ?? 'a signal'}`
+            : `exited with code ${r.exit_code}`;
+      // ffmpeg's last line is often a generic "Conversion failed"; the line that names the cause wins,
+      // and a cause outside ffmpeg (a full disk) comes with what to do about it.
+      const shown = writeError ?? headlineCause(errors) ?? r.stderr_tail[r.stderr_tail.length - 1];
+      const hint = CAUSES.find((c) => errors.some((l) => c.re.test(l)))?.hint;
+      const diskFull = errors.some((l) => /No space left on device|Disk quota exceeded/i.test(l));
+      const lead = diskFull ? `The disk holding ${spec.output_directory} is full: ffmpeg ${how} on ${name}` : `ffmpeg ${how} on ${name}`;
+      return finish('FAILED', `${lead}${shown ? `: ${shown}` : ''}${hint ? `. ${hint}` : ''}`);
     }
-    let size = 0;
-    try {
-      size = (await fs.stat(tmp)).size;
-    } catch {
-      size = 0;
+    // The source must be the file it was when its clip began: one still copying from a card, grown,
+    // truncated or replaced makes a proxy of something else.
+    const after = await sourceState(clip.source);
+    if (!sameState(before, after)) {
+      await removeTmp();
+      return finish(
+        'FAILED',
+        `The source ${name} changed while its proxy was made: ${describeChange(before, after)}. A clip still being copied from a card looks like this. Wait until the copy has finished, then re-run this clip; the proxy was not kept.`,
+      );
     }
+    const size = (await lookup(tmp))?.size ?? 0;
     if (size === 0) {
       await removeTmp();
-      r.stderr_tail = stderr.tail(tailLines);
+      r.stderr_tail = log.tail(tailLines);
       return finish('FAILED', `ffmpeg exited 0 but wrote nothing for ${name}; no proxy was kept.`);
+    }
+    // ffmpeg's own count of what it read and wrote: no frame of the picture may be missing.
+    const counts = videoCounts(log.stats);
+    const framesWritten = counts.written?.packetsMuxed ?? null;
+    const sourceFrames = counts.read?.packetsRead ?? null;
+    const decoded = counts.read?.framesDecoded ?? null;
+    if (framesWritten === null) {
+      await removeTmp();
+      r.stderr_tail = log.tail(tailLines);
+      return finish(
+        'FAILED',
+        `ffmpeg exited 0 on ${name} without reporting how many frames it wrote, so the proxy cannot be shown to be complete; it was not kept.`,
+      );
+    }
+    if (spec.fps_mode !== 'explicit' && sourceFrames !== null && decoded !== null && decoded < sourceFrames) {
+      await removeTmp();
+      r.stderr_tail = log.tail(tailLines);
+      return finish(
+        'FAILED',
+        `The source ${name} holds ${sourceFrames} frames of picture, but only ${decoded} could be decoded: the proxy would be ${sourceFrames - decoded} frame(s) short, and an editing system would refuse to relink it. The clip may be damaged; check it plays through, or copy it again from the card.`,
+      );
     }
     if (opts.verify !== false) {
       const wantFps = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : info.fps;
-      r.verification = await verifyOutput(opts.tools, spec, info, tmp, { width: built.width, height: built.height, fps: wantFps });
+      r.verification = await verifyOutput(opts.tools, spec, info, tmp, {
+        width: built.width,
+        height: built.height,
+        fps: wantFps,
+        frames: framesWritten,
+      });
       const bad = r.verification.filter((c) => !c.ok);
       if (bad.length > 0) {
         await removeTmp();
@@ -288,13 +460,17 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       }
     }
     try {
-      await moveIntoPlace(tmp, clip.output, spec.overwrite === 'replace');
+      // On disk before it has a name: a power cut never leaves a final name on missing data.
+      await fsyncFile(tmp);
+      await moveIntoPlace(tmp, clip.output, spec.overwrite === 'replace', sources);
+      heartbeat.delete(tmp);
+      await fsyncDir(path.dirname(clip.output));
     } catch (err) {
       await removeTmp();
-      return finish('FAILED', `Could not move the finished proxy into place at ${clip.output}: ${(err as Error).message}`);
+      return finish('FAILED', `Could not move the finished proxy into place at ${quote(clip.output)}: ${(err as Error).message}`);
     }
     r.output_size = size;
-    finish('COMPLETED');
+    await finish('COMPLETED');
   };
 
   // A pool of `concurrency` workers taking clips in order; after a failure or a cancel no new clip starts.
@@ -308,6 +484,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         results[pos].status = 'FAILED';
         results[pos].message = `Unexpected error on ${path.basename(selected[pos].source)}: ${(err as Error).message}`;
         results[pos].finished_at = iso(new Date());
+        await record({ ...results[pos] });
         emit({ type: 'clip-finished', position: pos + 1, total, result: { ...results[pos] } });
       }
       if (results[pos].status === 'FAILED' && !failed) {
@@ -326,35 +503,34 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
   }
   const finished = new Date();
-  const status = runStatus(results, !!signal?.aborted);
-  const result: RunResult = {
-    job_id: spec.job_id,
-    jobspec_file: opts.jobspecFile,
-    status,
-    exit_code: exitCodeFor(status),
-    started_at: iso(started),
-    finished_at: iso(finished),
-    elapsed_seconds: (finished.getTime() - started.getTime()) / 1000,
-    clips: results,
-    report_path: null,
-    ffmpeg: { path: opts.tools.ffmpeg, version: opts.tools.version },
-  };
-  if (opts.selection) result.selection = opts.selection;
+  result.status = runStatus(results, !!signal?.aborted);
+  result.exit_code = exitCodeFor(result.status);
+  result.finished_at = iso(finished);
+  result.elapsed_seconds = (finished.getTime() - started.getTime()) / 1000;
+  heartbeat.stop();
   try {
-    result.report_path = await writeReport(result, spec.output_directory, reportFileName(spec.job_id, started, opts.reportSuffix));
+    result.report_path = reportPath
+      ? await finishReport(result, spec.output_directory, reportPath)
+      : await startReport(result, spec.output_directory, reportFileName(jobId, started, sel?.reportSuffix));
   } catch (err) {
+    result.report_path = null;
     result.report_error = (err as Error).message;
   }
   emit({ type: 'run-finished', result });
   return result;
 }
 
+const NO_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'];
+
 /**
- * Rename the finished temporary file to its output name. Without `replace`, a hard link refuses to
- * clobber a file that appeared meanwhile; file systems without hard links fall back to a checked rename.
+ * Give the finished temporary file its output name. Without `replace`, a hard link refuses to clobber
+ * a file that appeared meanwhile (on a case-insensitive volume, one of any spelling); file systems
+ * without hard links fall back to a checked rename. With `replace`, what is replaced is checked once
+ * more not to be a source.
  */
-async function moveIntoPlace(tmp: string, output: string, replace: boolean): Promise<void> {
+async function moveIntoPlace(tmp: string, output: string, replace: boolean, sources: SourceIndex): Promise<void> {
   if (replace) {
+    if (await sources.find(output)) throw new Error('the output is a source file on its volume; a source is never replaced');
     await fs.rename(tmp, output);
     return;
   }
@@ -365,8 +541,8 @@ async function moveIntoPlace(tmp: string, output: string, replace: boolean): Pro
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new Error('a file of that name appeared while the clip was encoding; it was left untouched');
-    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'].includes(code ?? '')) throw err;
+    if (!NO_LINKS.includes(code ?? '')) throw err;
   }
-  if (await existsNoFollow(output)) throw new Error('a file of that name appeared while the clip was encoding; it was left untouched');
+  if (await lookup(output)) throw new Error('a file of that name appeared while the clip was encoding; it was left untouched');
   await fs.rename(tmp, output);
 }

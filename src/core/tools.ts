@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { execa } from 'execa';
+import { chooseGuard, type Guard } from './guard';
 
 export interface Tools {
   ffmpeg: string;
@@ -10,6 +11,8 @@ export interface Tools {
   /** e.g. "5.1.9-0+deb12u1" */
   version: string;
   encoders: Set<string>;
+  /** How ffmpeg and ffprobe are kept from outliving this process (see guard.ts). */
+  guard: Guard;
 }
 
 export interface FindToolsOptions {
@@ -103,9 +106,10 @@ export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
 
 async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
   // One run of `ffmpeg -encoders` gives both the version (banner on stderr) and the encoder list.
-  const [ffRun, fpRun] = await Promise.all([
+  const [ffRun, fpRun, guard] = await Promise.all([
     execa(ff.path, ['-encoders'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
     execa(fp.path, ['-version'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
+    chooseGuard(),
   ]);
   if (ffRun instanceof Error || ffRun.exitCode !== 0) {
     const why =
@@ -140,7 +144,7 @@ async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
     if (m && m[1] !== '=') encoders.add(m[1]);
   }
   const version = /ffmpeg version\s+(\S+)/.exec(String(ffRun.stderr))?.[1] ?? 'unknown';
-  return { ffmpeg: ff.path, ffprobe: fp.path, version, encoders };
+  return { ffmpeg: ff.path, ffprobe: fp.path, version, encoders, guard };
 }
 
 /** Forget cached tool checks (after a settings change). */

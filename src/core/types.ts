@@ -76,7 +76,31 @@ export interface Problem {
 }
 
 export type ClipStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED' | 'NOT_RUN';
-export type RunStatus = 'COMPLETED' | 'FAILED' | 'PARTIAL' | 'CANCELLED';
+/** How a run ended. A report read back while its run is going says RUNNING; one whose run was killed says INTERRUPTED. */
+export type RunStatus = 'COMPLETED' | 'FAILED' | 'PARTIAL' | 'CANCELLED' | 'RUNNING' | 'INTERRUPTED';
+
+/** The statuses a finished run can have. */
+export type FinalRunStatus = Exclude<RunStatus, 'RUNNING' | 'INTERRUPTED'>;
+
+/** What every report of one job plan shares: shard, re-run and resume reports are checked against it. */
+export interface PlanInfo {
+  /** sha256 of the planned clip list (index, source, output) and the settings that make each proxy. */
+  fingerprint: string;
+  /** Digits of `{index}`, fixed once per job so that later runs keep the first run's names. */
+  index_width: number;
+  /** How many sources the JobSpec lists. */
+  total: number;
+  /** sha256 of the proxy settings alone (codec, container, resolution, frame rate, audio, encoder). */
+  settings: string;
+}
+
+/** The process that writes a report: a RUNNING report whose writer is gone is INTERRUPTED. */
+export interface ReportWriter {
+  host: string;
+  pid: number;
+  /** The PID namespace (Linux), so that a pid is only judged in the namespace it belongs to. */
+  pidns: string;
+}
 
 export interface VerificationCheck {
   name: string;
@@ -120,16 +144,21 @@ export interface RunResult {
   report_path: string | null;
   report_error?: string;
   ffmpeg: { path: string; version: string } | null;
-  /** Set when this run covers only some clips (a shard or a re-run). */
+  /** Set when this run covers only some clips (a shard, a re-run or a resume). */
   selection?: RunSelection;
+  /** The job plan this run belongs to (absent in reports written before it was recorded). */
+  plan?: PlanInfo;
+  writer?: ReportWriter;
 }
 
 /** Which clips of the JobSpec a partial run covered: a shard of a farm run, or a re-run of unfinished clips. */
 export interface RunSelection {
-  kind: 'shard' | 'only-failed';
+  kind: 'shard' | 'only-failed' | 'resume';
   shard?: { index: number; count: number };
-  /** The report whose unfinished clips this run re-ran. */
+  /** The report whose unfinished clips this run re-ran or resumed. */
   previous_report?: string;
+  /** Clips that completed in the previous report and whose proxies are still in place: carried over, not run. */
+  carried_over?: number[];
   indices: number[];
   /** Every clip of the JobSpec, so that shard reports can be merged and gaps named. */
   all_clips: PlannedClipInfo[];
@@ -147,7 +176,16 @@ export interface ProgressInfo {
 }
 
 export type RunEvent =
-  | { type: 'run-started'; job_id: string; jobspec_file: string; total: number; clips: PlannedClipInfo[]; started_at: string }
+  | {
+      type: 'run-started';
+      job_id: string;
+      jobspec_file: string;
+      total: number;
+      clips: PlannedClipInfo[];
+      started_at: string;
+      /** The report this run writes as it goes (null when it could not be created: see the final result's report_error). */
+      report_path: string | null;
+    }
   | { type: 'clip-started'; index: number; position: number; total: number; source: string; output: string; ffmpeg_args: string[] }
   | { type: 'clip-progress'; index: number; position: number; total: number; progress: ProgressInfo }
   | { type: 'clip-finished'; position: number; total: number; result: ClipResult }

@@ -1,6 +1,6 @@
 // Verify a finished proxy before calling it COMPLETED: codec and profile, frame size, duration, audio, timecode.
-import { execa } from 'execa';
 import { audioPlan, fileUrl, type SourceInfo } from './ffmpeg';
+import { runGuarded } from './guard';
 import type { Tools } from './tools';
 import type { Codec, JobSpec, VerificationCheck } from './types';
 
@@ -12,6 +12,7 @@ interface OutStream {
   height?: number;
   duration?: string;
   avg_frame_rate?: string;
+  nb_read_packets?: string;
   tags?: Record<string, string>;
 }
 
@@ -49,12 +50,15 @@ export interface Expectation {
   height: number;
   /** Output frame rate, for the one-frame duration tolerance. */
   fps: number | null;
+  /** Video frames ffmpeg reports it wrote: the proxy must hold every one of them. */
+  frames: number;
 }
 
 /**
  * Every container the runner writes (mov, mp4, mxf, mkv, webm) states codec, profile, frame size,
- * duration and timecode in its header, so ffprobe need not read into the picture to find them:
- * a tiny probe size and the fields we check keep this per-clip probe as cheap as ffprobe's start-up.
+ * duration and timecode in its header, so ffprobe need not read into the picture to find them: a
+ * tiny probe size keeps this per-clip probe cheap. The frames are counted by demuxing alone
+ * (`-count_packets`, no decoding): a proxy cut short by a full disk holds fewer than ffmpeg wrote.
  */
 const VERIFY_PROBE_ARGS = [
   '-v',
@@ -63,10 +67,11 @@ const VERIFY_PROBE_ARGS = [
   '32',
   '-analyzeduration',
   '0',
+  '-count_packets',
   '-print_format',
   'json',
   '-show_entries',
-  'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate:stream_tags=timecode:format=duration:format_tags=timecode',
+  'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate,nb_read_packets:stream_tags=timecode:format=duration:format_tags=timecode',
 ];
 
 export async function verifyOutput(
@@ -76,10 +81,10 @@ export async function verifyOutput(
   output: string,
   want: Expectation,
 ): Promise<VerificationCheck[]> {
-  const run = await execa(tools.ffprobe, VERIFY_PROBE_ARGS.concat(fileUrl(output)), {
+  const run = await runGuarded(tools.guard, tools.ffprobe, VERIFY_PROBE_ARGS.concat(fileUrl(output)), {
     reject: false,
     stdin: 'ignore',
-    timeout: 60000,
+    timeout: 120_000,
   });
   const checks: VerificationCheck[] = [];
   let json: { streams?: OutStream[]; format?: { duration?: string; tags?: Record<string, string> } } = {};
@@ -121,8 +126,18 @@ export async function verifyOutput(
     actual: `${video.width}x${video.height}`,
   });
 
+  const frames = Number(video.nb_read_packets ?? NaN);
+  checks.push({
+    name: 'frame count',
+    ok: frames === want.frames,
+    expected: `${want.frames} (as ffmpeg wrote them)`,
+    actual: Number.isFinite(frames) ? String(frames) : 'unreadable',
+  });
+
   const outDuration = Number(json.format?.duration ?? video.duration ?? NaN);
-  if (source.durationSeconds && Number.isFinite(outDuration)) {
+  if (!Number.isFinite(outDuration) || outDuration <= 0) {
+    checks.push({ name: 'duration', ok: false, expected: 'a duration in the file', actual: 'unreadable' });
+  } else if (source.durationSeconds) {
     // One frame of the output, plus one of the source, as both ends round to frames.
     const frame = (want.fps ? 1 / want.fps : 0.05) + (source.fps ? 1 / source.fps : 0);
     const diff = Math.abs(outDuration - source.durationSeconds);

@@ -115,21 +115,22 @@ export class Runner {
       if (!spec) return undefined;
       const partial = rerun ? await this.rerunOptions(spec, rerun) : {};
       if (!partial) return undefined;
+      const only = partial.selection?.indices;
       const controller = new AbortController();
       run = this.store.begin({
         jobspecFile: file,
         jobId: spec.job_id,
         ffmpegPath: tools.ffmpeg,
         controller,
-        ...(partial.only ? { only: partial.only } : {}),
+        ...(only ? { only } : {}),
       });
       const started = run;
       this.log.write(
-        ...multiHeader(spec.job_id, partial.only?.length ?? spec.sources.length)
+        ...multiHeader(spec.job_id, only?.length ?? spec.sources.length)
           .filter((l) => l !== '')
           .map((text) => ({ level: 'info' as const, text })),
       );
-      this.log.info(`JobSpec: ${file}${partial.only ? ` (re-run of clips ${partial.only.map((i) => i + 1).join(', ')})` : ''}`);
+      this.log.info(`JobSpec: ${file}${only ? ` (re-run of clips ${only.map((i) => i + 1).join(', ')})` : ''}`);
       this.log.info(`ffmpeg: ${tools.ffmpeg} (${tools.version})`);
       const settings = readSettings(uri);
       const result = await vscode.window.withProgress(
@@ -173,10 +174,7 @@ export class Runner {
    * A re-run covers the clips of an earlier run that did not complete, named exactly as then:
    * the core reads that run's report for the job id, the clock and the clips.
    */
-  private async rerunOptions(
-    spec: JobSpec,
-    previous: RunState,
-  ): Promise<Pick<RunOptions, 'only' | 'selection' | 'reportSuffix' | 'namingTime'> | undefined> {
+  private async rerunOptions(spec: JobSpec, previous: RunState): Promise<Pick<RunOptions, 'selection'> | undefined> {
     const report = previous.result?.report_path;
     if (!report) {
       notify(
@@ -191,12 +189,7 @@ export class Runner {
         notify('info', `Every clip of ${previous.name} (job ${previous.jobId}) completed; there is nothing to re-run.`);
         return undefined;
       }
-      return {
-        only: sel.indices,
-        selection: sel.selection,
-        ...(sel.reportSuffix ? { reportSuffix: sel.reportSuffix } : {}),
-        ...(sel.namingTime ? { namingTime: sel.namingTime } : {}),
-      };
+      return { selection: sel };
     } catch (err) {
       notify('error', `Cannot re-run the failed clips of ${previous.name}: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;

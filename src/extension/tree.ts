@@ -27,6 +27,8 @@ const RUN_ICON: Record<RunStatus, [string, string]> = {
   FAILED: ['error', 'testing.iconFailed'],
   PARTIAL: ['warning', 'list.warningForeground'],
   CANCELLED: ['circle-slash', 'list.warningForeground'],
+  RUNNING: ['sync~spin', 'charts.blue'],
+  INTERRUPTED: ['debug-disconnect', 'list.warningForeground'],
 };
 
 function icon([id, color]: [string, string]): vscode.ThemeIcon {

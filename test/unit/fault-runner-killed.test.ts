@@ -19,6 +19,7 @@ import {
   runCli,
   sha256,
   shown,
+  snapshot,
   standIn,
   toolArgs,
   waitFor,
@@ -71,10 +72,20 @@ describe('the runner killed mid-clip', () => {
     const s = await makeScene(t, { sources: [['A001.mov', 'long']], existing: 'unrelated', spec: { overwrite: 'never' } });
     const tmp = await killRunnerMidClip(t, s.specFile, s.out, s.dir);
 
-    // What the killed run left: its temporary file, and nothing that looks like a proxy or a report.
+    // What the killed run left: its temporary file, its report as far as it got (it reads back as
+    // INTERRUPTED, its one clip unfinished), and nothing that looks like a proxy.
     assert.deepEqual(await leftovers(s.out), [tmp]);
     assert.equal(fs.existsSync(path.join(s.out, 'A001_proxy.mp4')), false, 'a partial proxy under the real name');
-    assert.deepEqual(await reportsIn(s.out), []);
+    const killed = await reportsIn(s.out);
+    assert.equal(killed.length, 1, 'the killed run left its report');
+    const interrupted = await core().readReport(killed[0]);
+    assert.equal(interrupted.status, 'INTERRUPTED');
+    assert.deepEqual(
+      interrupted.clips.map((c) => c.status),
+      ['NOT_RUN'],
+    );
+    assert.match(interrupted.clips[0].message ?? '', /interrupted/);
+    s.outBefore = snapshot(s.out, (rel) => rel === tmp);
 
     // A validation in the meantime neither complains about nor touches it.
     const v = await runCli(['validate', s.specFile], { timeoutMs: 30_000 });
@@ -89,7 +100,7 @@ describe('the runner killed mid-clip', () => {
         `Removed 1 temporary file\\(s\\) left in ${s.out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} by an earlier run that was stopped: ${tmp.replace(/\./g, '\\.')}`,
       ),
     );
-    const reports = await reportsIn(s.out);
+    const reports = (await reportsIn(s.out)).filter((f) => f !== killed[0]);
     assert.equal(reports.length, 1);
     const report = JSON.parse(await fsp.readFile(reports[0], 'utf8')) as RunResult;
     assert.equal(report.status, 'COMPLETED');
@@ -104,6 +115,7 @@ describe('the runner killed mid-clip', () => {
   test('with overwrite "skip" and --json, the leftover is still no proxy: the clip runs (not SKIPPED) and the notice reaches stderr', async (t) => {
     const s = await makeScene(t, { sources: [['A001.mov', 'long']], existing: 'unrelated', spec: { overwrite: 'skip' } });
     const tmp = await killRunnerMidClip(t, s.specFile, s.out, s.dir);
+    s.outBefore = snapshot(s.out, (rel) => rel === tmp);
     const r = await runCli(['execute', s.specFile, '--json', ...toolArgs()], { timeoutMs: 90_000 });
     const result = runResult(r);
     assert.equal(r.code, 0, shown(r));
@@ -116,29 +128,36 @@ describe('the runner killed mid-clip', () => {
     const s = await makeScene(t, { existing: 'unrelated', spec: { overwrite: 'never' } });
     const { tempName } = core().temp;
     const mine = tempName('mp4'); // this host, this (live) test process
-    const [host, pid] = /^\.jobspec-tmp-([0-9a-f]{8})-(\d+)-/.exec(mine)?.slice(1) ?? [];
-    assert.ok(host && pid);
+    const [host, ns, pid] = /^\.jobspec-tmp-([0-9a-f]{8})-n(\d+)-(\d+)-/.exec(mine)?.slice(1) ?? [];
+    assert.ok(host && ns && pid);
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     t.after(() => sleeper.kill('SIGKILL'));
     const dead = spawn('true', [], { stdio: 'ignore' });
     await new Promise((res) => dead.on('exit', res));
     assert.ok(sleeper.pid && dead.pid);
     const otherHost = host === 'deadbeef' ? 'feedface' : 'deadbeef';
+    const otherNs = ns === '1' ? '2' : '1';
     const names = {
-      liveRun: `.jobspec-tmp-${host}-${sleeper.pid}-0123456789ab.mp4`,
-      otherHost: `.jobspec-tmp-${otherHost}-${dead.pid}-0123456789ab.mp4`,
+      liveRun: `.jobspec-tmp-${host}-n${ns}-${sleeper.pid}-0123456789ab.mp4`,
+      otherHost: `.jobspec-tmp-${otherHost}-n${ns}-${dead.pid}-0123456789ab.mp4`,
       lookalike: '.jobspec-tmp-notes.txt',
-      deadRun: `.jobspec-tmp-${host}-${dead.pid}-0123456789ab.mp4`,
-      deadReport: `.jobspec-tmp-${host}-${dead.pid}-ba9876543210.report.tmp`,
+      // A run in another PID namespace (a container on this host): its pid means nothing here, so a
+      // file it keeps fresh stays, whatever that pid names in this namespace; one gone stale goes.
+      otherNsFresh: `.jobspec-tmp-${host}-n${otherNs}-${dead.pid}-0123456789ab.mp4`,
+      otherNsStale: `.jobspec-tmp-${host}-n${otherNs}-${sleeper.pid}-0123456789ac.mp4`,
+      deadRun: `.jobspec-tmp-${host}-n${ns}-${dead.pid}-0123456789ab.mp4`,
+      deadReport: `.jobspec-tmp-${host}-n${ns}-${dead.pid}-ba9876543210.report.tmp`,
     };
     for (const n of Object.values(names)) await fsp.writeFile(path.join(s.out, n), `leftover ${n}\n`);
-    const keep = [names.liveRun, names.otherHost, names.lookalike];
+    const old = new Date(Date.now() - 120_000);
+    await fsp.utimes(path.join(s.out, names.otherNsStale), old, old);
+    const keep = [names.liveRun, names.otherHost, names.lookalike, names.otherNsFresh];
     const before = new Map(await Promise.all(keep.map(async (n) => [n, await sha256(path.join(s.out, n))] as const)));
 
     const r = await runCli(['execute', s.specFile, ...toolArgs()], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, shown(r));
-    assert.match(r.stderr, /Removed 2 temporary file\(s\)/);
-    assert.ok(r.stderr.includes(names.deadRun) && r.stderr.includes(names.deadReport), r.stderr);
+    assert.match(r.stderr, /Removed 3 temporary file\(s\)/);
+    assert.ok(r.stderr.includes(names.deadRun) && r.stderr.includes(names.deadReport) && r.stderr.includes(names.otherNsStale), r.stderr);
     const left = (await fsp.readdir(s.out)).filter((n) => n.startsWith('.jobspec-tmp-')).sort();
     assert.deepEqual(left, [...keep].sort());
     for (const [n, h] of before) assert.equal(await sha256(path.join(s.out, n)), h, `${n} changed`);

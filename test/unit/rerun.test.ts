@@ -134,7 +134,7 @@ describe('--only-failed', () => {
     const moved = await writeJobSpec(dir, { ...spec, sources: ['media/y.mov'] }, 'one.jobspec.json');
     const changed = await runCli(['execute', moved, '--only-failed', report]);
     assert.equal(changed.code, 1, shown(changed));
-    assert.match(changed.stderr, /does not match this JobSpec: clip 0 was .*x\.mov and is now .*y\.mov/);
+    assert.match(changed.stderr, /does not match this JobSpec: clip 0 was .*x\.mov → .* and is now .*y\.mov → /);
 
     const missing = await runCli(['execute', file, '--only-failed', path.join(out, 'none.report.json')]);
     assert.equal(missing.code, 1, shown(missing));

@@ -112,7 +112,7 @@ describe('security: arguments', () => {
       assert.match(
         target,
         new RegExp(
-          `^file:${path.join(dir, 'out').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.jobspec-tmp-[0-9a-f]{8}-\\d+-[0-9a-f]+\\.mp4$`,
+          `^file:${path.join(dir, 'out').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\.jobspec-tmp-[0-9a-f]{8}-n\\d+-\\d+-[0-9a-f]+\\.mp4$`,
         ),
       );
       assert.ok(argv.includes('-n'));
@@ -418,31 +418,22 @@ describe('security: symlinks', () => {
     assert.ok((await fsp.lstat(path.join(dir, 'out'))).isSymbolicLink(), 'the link itself is left as it was');
   });
 
-  test('an existing output that is a symlink to a source, overwrite "replace": the link is replaced, the source is byte-identical', async (t) => {
-    const s = await linkScene(t, 'replace', toSource);
-    assert.equal(s.r.code, 0, shown(s.r));
-    assert.equal(s.result.clips[0].status, 'COMPLETED');
-    assert.equal(await sha256(s.source), s.hash, 'the source changed: the proxy was written through the link');
-    const st = await fsp.lstat(s.output);
-    assert.ok(st.isFile() && !st.isSymbolicLink(), 'the output is now the proxy itself');
-    assert.ok(Math.abs(durationOf(s.output) - 1) < 0.2);
-  });
-
-  test('an existing output that is a symlink to a source, overwrite "never": FAILED, link and source untouched', async (t) => {
-    const s = await linkScene(t, 'never', toSource);
-    assert.equal(s.r.code, 2, shown(s.r));
-    assert.match(s.result.clips[0].message ?? '', /Output already exists: .*overwrite is "never", so it was not touched/);
-    assert.equal(await fsp.readlink(s.output), s.source);
-    assert.equal(await sha256(s.source), s.hash);
-  });
-
-  test('an existing output that is a symlink to a source, overwrite "skip": SKIPPED, link and source untouched', async (t) => {
-    const s = await linkScene(t, 'skip', toSource);
-    assert.equal(s.r.code, 0, shown(s.r));
-    assert.equal(s.result.clips[0].status, 'SKIPPED');
-    assert.equal(await fsp.readlink(s.output), s.source);
-    assert.equal(await sha256(s.source), s.hash);
-  });
+  // An output name that resolves to a source (a symlink or a hard link to it) is that source by
+  // identity: refused before anything runs, whatever overwrite says, naming both paths; nothing touched.
+  for (const overwrite of ['replace', 'never', 'skip']) {
+    test(`an existing output that is a symlink to a source is the source: refused before the run (overwrite "${overwrite}"), link and source untouched`, async (t) => {
+      const s = await linkScene(t, overwrite, toSource);
+      assert.equal(s.r.code, 1, shown(s.r));
+      const v = JSON.parse(s.r.stdout) as { valid: boolean; problems: { code: string; message: string }[] };
+      assert.equal(v.valid, false);
+      const p = v.problems.find((x) => x.code === 'output-is-source');
+      assert.ok(p, shown(s.r));
+      assert.ok(p.message.includes(s.output) && p.message.includes(s.source), p.message);
+      assert.doesNotMatch(p.message, /replace/, 'the message never suggests replace');
+      assert.equal(await fsp.readlink(s.output), s.source);
+      assert.equal(await sha256(s.source), s.hash);
+    });
+  }
 
   for (const overwrite of ['replace', 'never', 'skip']) {
     test(`a dangling output symlink pointing outside output_directory never creates its target (overwrite "${overwrite}")`, async (t) => {
@@ -461,13 +452,14 @@ describe('security: symlinks', () => {
     });
   }
 
-  test('an existing output that is a hard link to a source, overwrite "replace": the source keeps its bytes', async (t) => {
+  test('an existing output that is a hard link to a source is the source: refused with overwrite "replace", the source keeps its bytes and its link', async (t) => {
     const s = await linkScene(t, 'replace', (dir) =>
       fsp.link(path.join(dir, 'media', 'A001.mov'), path.join(dir, 'out', 'A001_proxy.mp4')),
     );
-    assert.equal(s.r.code, 0, shown(s.r));
+    assert.equal(s.r.code, 1, shown(s.r));
+    assert.match(s.r.stdout, /"code": "output-is-source"/);
     assert.equal(await sha256(s.source), s.hash);
-    assert.equal((await fsp.stat(s.source)).nlink, 1, 'the output is a new file, no longer the source inode');
+    assert.equal((await fsp.stat(s.source)).nlink, 2, 'the hard link is left as it was');
   });
 
   test('a source that is a symlink is read through (the clip), and its proxy is named after the link', async (t) => {

@@ -121,7 +121,7 @@ describe("the seed's 3-source example", () => {
     assert.equal(reports.length, 1);
     assert.equal(result.report_path, reports[0]);
     const report = JSON.parse(await fs.readFile(reports[0], 'utf8')) as RunResult & { schema: string };
-    assert.equal(report.schema, 'jobspec-report/1');
+    assert.equal(report.schema, 'jobspec-report/2');
     assert.deepEqual(
       report.clips.map((c) => c.status),
       ['COMPLETED', 'COMPLETED', 'COMPLETED'],

@@ -124,7 +124,7 @@ describe('shards and report merge', () => {
 
     const dup = await runCli(['report', 'merge', shardReports[0], shardReports[0], '--out', path.join(dir, 'dup.report.json')]);
     assert.equal(dup.code, 1, shown(dup));
-    assert.match(dup.stderr, /shard 0 is given twice/);
+    assert.match(dup.stderr, /is given twice; give each report once/);
     const notShard = await runCli(['report', 'merge', (await reportsIn(path.join(dir, 'out-single')))[0]]);
     assert.equal(notShard.code, 1, shown(notShard));
     assert.match(notShard.stderr, /is not a shard report/);
