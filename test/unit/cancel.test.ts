@@ -8,7 +8,10 @@ import * as path from 'node:path';
 import type { ProgressInfo, RunEvent, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { makeClip, reportsIn, tempDir, tempFilesIn, tools, writeJobSpec } from './helpers/media';
+import { makeClip, tools } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { reportsIn, tempFilesIn } from './helpers/tree';
 
 let dir: string;
 let hasX265 = true;
@@ -25,7 +28,7 @@ before(async () => {
 async function jobIn(name: string): Promise<{ file: string; out: string }> {
   const out = path.join(dir, `out-${name}`);
   await fs.mkdir(out);
-  const file = await writeJobSpec(
+  const file = await writeSpec(
     dir,
     {
       job_id: `cancel-${name}`,

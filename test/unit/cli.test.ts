@@ -6,7 +6,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Problem } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { makeClip, ROOT, tempDir, writeJobSpec } from './helpers/media';
+import { makeClip } from './helpers/media';
+import { ROOT } from './helpers/paths';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
 
 let dir: string;
 let good: string;
@@ -30,7 +33,7 @@ before(async () => {
   await fs.mkdir(out);
   await makeClip(path.join(dir, 'media'), 'a.mov', { seconds: 0.4 });
   await makeClip(path.join(dir, 'media'), 'b.mov', { seconds: 0.4 });
-  good = await writeJobSpec(dir, spec(), 'good.jobspec.json');
+  good = await writeSpec(dir, spec(), 'good.jobspec.json');
 });
 
 function lineOf(text: string, needle: string): number {
@@ -46,7 +49,7 @@ describe('jobspec validate', () => {
   });
 
   test('an invalid JobSpec: exit 1, one file:line:col line per problem, and nothing run', async () => {
-    const bad = await writeJobSpec(
+    const bad = await writeSpec(
       dir,
       { ...spec(), sources: ['media/a.mov', 'media/missing.mov'], resolution: 'huge', audio: 'pcm', container: 'mp4', codec: 'h264' },
       'bad.jobspec.json',
@@ -114,7 +117,7 @@ describe('jobspec validate', () => {
     assert.deepEqual(okDoc.problems, []);
     assert.deepEqual(okDoc.spec.sources, [path.join(dir, 'media/a.mov'), path.join(dir, 'media/b.mov')]);
 
-    const bad = await writeJobSpec(dir, { ...spec(), codec: 'prores_proxy', container: 'mp4' }, 'badjson.jobspec.json');
+    const bad = await writeSpec(dir, { ...spec(), codec: 'prores_proxy', container: 'mp4' }, 'badjson.jobspec.json');
     const no = await runCli(['validate', bad, '--json']);
     assert.equal(no.code, 1, shown(no));
     const noDoc = JSON.parse(no.stdout) as { valid: boolean; problems: Problem[] };
@@ -170,19 +173,19 @@ describe('exit 4: no usable ffmpeg', () => {
   test('a PATH without ffmpeg (and no FFMPEG_PATH)', async (t) => {
     const emptyBin = await tempDir(t, 'jobspec-empty-path-');
     const env = { PATH: emptyBin, HOME: dir };
-    const r = await runCli(['execute', good], { env });
+    const r = await runCli(['execute', good], { exactEnv: env });
     assert.equal(r.code, 4, shown(r));
     assert.match(r.stderr, /ffmpeg was not found on PATH\. Install ffmpeg/);
-    const w = await runCli(['watch', path.join(dir, 'watch-none'), '--once'], { env });
+    const w = await runCli(['watch', path.join(dir, 'watch-none'), '--once'], { exactEnv: env });
     assert.equal(w.code, 4, shown(w));
     // Validation alone needs no ffmpeg.
-    const v = await runCli(['validate', good], { env });
+    const v = await runCli(['validate', good], { exactEnv: env });
     assert.equal(v.code, 0, shown(v));
     assert.deepEqual(await fs.readdir(out), []);
   });
 
   test('FFMPEG_PATH pointing at something that is not ffmpeg', async () => {
-    const r = await runCli(['execute', good], { env: { ...process.env, FFMPEG_PATH: '/bin/false', FFPROBE_PATH: '' } });
+    const r = await runCli(['execute', good], { env: { FFMPEG_PATH: '/bin/false' } });
     assert.equal(r.code, 4, shown(r));
     assert.match(r.stderr, /ffmpeg at \/bin\/false \(from FFMPEG_PATH\) does not run/);
   });

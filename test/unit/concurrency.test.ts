@@ -9,7 +9,10 @@ import * as path from 'node:path';
 import type { JobSpec, RunEvent, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { makeClip, makeCorrupt, tempDir, tempFilesIn, tools, writeJobSpec } from './helpers/media';
+import { makeClip, makeCorrupt, tools } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { tempFilesIn } from './helpers/tree';
 
 let dir: string;
 // Different lengths, so that with several at once the clips finish out of sources order.
@@ -38,7 +41,7 @@ function spec(out: string, extra: Record<string, unknown> = {}): Record<string, 
 
 async function load(name: string, s: Record<string, unknown>): Promise<{ file: string; spec: JobSpec }> {
   await fs.mkdir(path.join(dir, String(s.output_directory)), { recursive: true });
-  const file = await writeJobSpec(dir, s, `${name}.jobspec.json`);
+  const file = await writeSpec(dir, s, `${name}.jobspec.json`);
   const loaded = await core.loadJobSpec(file);
   assert.ok(loaded.ok, JSON.stringify(loaded.problems));
   return { file, spec: loaded.spec };

@@ -4,8 +4,8 @@
 // report when a clip fails; the proxies (and a report) when a strange but legal name must work.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCase, loadCases } from './helpers-faults/corpus';
-import { tempDir } from './helpers-faults/harness';
+import { loadCases, runCase } from './helpers/corpus';
+import { tempDir } from './helpers/tmp';
 
 const cases = loadCases();
 

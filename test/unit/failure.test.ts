@@ -7,7 +7,10 @@ import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { makeClip, makeCorrupt, reportsIn, tempDir, tempFilesIn, tools, writeJobSpec } from './helpers/media';
+import { makeClip, makeCorrupt, tools } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { reportsIn, tempFilesIn } from './helpers/tree';
 
 let dir: string;
 
@@ -78,7 +81,7 @@ describe('a corrupt middle clip', () => {
   test('runJob: first output kept, second FAILED, third NOT_RUN, no temp file, exit code 2', async () => {
     const out = path.join(dir, 'out-engine');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, spec(out), 'engine.jobspec.json');
+    const file = await writeSpec(dir, spec(out), 'engine.jobspec.json');
     const loaded = await core.loadJobSpec(file);
     assert.ok(loaded.ok, JSON.stringify(loaded.problems));
     const started: number[] = [];
@@ -97,7 +100,7 @@ describe('a corrupt middle clip', () => {
   test('the command exits non-zero and prints the seed lines', async () => {
     const out = path.join(dir, 'out-cli');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, spec('out-cli'), 'cli.jobspec.json');
+    const file = await writeSpec(dir, spec('out-cli'), 'cli.jobspec.json');
     const r = await runCli(['execute', file]);
     assert.notEqual(r.code, 0, shown(r));
     assert.equal(r.code, 2, shown(r));
@@ -128,7 +131,7 @@ describe('a corrupt middle clip', () => {
   test('the command with --json prints the same RunResult', async () => {
     const out = path.join(dir, 'out-json');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, spec('out-json'), 'json.jobspec.json');
+    const file = await writeSpec(dir, spec('out-json'), 'json.jobspec.json');
     const r = await runCli(['execute', file, '--json']);
     assert.equal(r.code, 2, shown(r));
     const result = JSON.parse(r.stdout) as RunResult;
@@ -151,7 +154,7 @@ describe('a corrupt middle clip', () => {
     const blanked = Buffer.from(whole);
     blanked.fill(0, mdat + 4, moov - 4);
     await fs.writeFile(path.join(broken, 'blank.mov'), blanked);
-    const file = await writeJobSpec(
+    const file = await writeSpec(
       dir,
       { ...spec(out), sources: ['trunc/blank.mov'], naming_template: '{source_name}' },
       'trunc.jobspec.json',

@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { mountSkipReason, mountTmpfs, runCli, shown, snapshot, tempDir, toolArgs } from './helpers-faults/harness';
-import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
+import { runCli, shown, toolArgs } from './helpers/cli';
+import { mountSkipReason, mountTmpfs } from './helpers/mounts';
+import { checkAftermath, makeScene, runResult } from './helpers/scene';
+import { tempDir } from './helpers/tmp';
+import { snapshot } from './helpers/tree';
 
 const skip = mountSkipReason();
 if (skip) console.log(`disk-full tests skipped: ${skip}`);

@@ -9,24 +9,14 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import {
-  core,
-  diffTrees,
-  pidAlive,
-  readPid,
-  ROOT,
-  runCli,
-  shown,
-  snapshot,
-  standIn,
-  tempDir,
-  toolArgs,
-  waitFor,
-  leftovers,
-  REAL_FFMPEG,
-  REAL_FFPROBE,
-} from './helpers-faults/harness';
-import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
+import { runCli, shown, toolArgs } from './helpers/cli';
+import { core } from './helpers/core';
+import { REAL_FFMPEG, REAL_FFPROBE, standIn } from './helpers/executables';
+import { ROOT } from './helpers/paths';
+import { pidAlive, readPid, waitFor } from './helpers/processes';
+import { checkAftermath, makeScene, runResult } from './helpers/scene';
+import { tempDir } from './helpers/tmp';
+import { diffTrees, leftovers, snapshot } from './helpers/tree';
 
 // The tests mostly wait (on stand-ins that sleep), so three at a time cost little CPU.
 describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
@@ -78,7 +68,7 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   });
 
   test('the default stall timeout is sane: a silent ffmpeg is not stopped within seconds; a cancel stops it cleanly', async (t) => {
-    const def = core().DEFAULT_STALL_TIMEOUT_SECONDS;
+    const def = core.DEFAULT_STALL_TIMEOUT_SECONDS;
     assert.ok(def >= 30 && def <= 600, `default stall timeout ${def}s`);
     const pkg = JSON.parse(await fsp.readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
       contributes: { configuration: { properties: Record<string, { default: unknown; minimum?: number }> } };
@@ -119,7 +109,7 @@ describe('ffmpeg faults (stand-ins)', { concurrency: 3 }, () => {
   });
 
   test('the engine treats a stall timeout of Infinity as "wait forever" and NaN as the default, never as 1 ms', async (t) => {
-    const c = core();
+    const c = core;
     const tools = await c.findTools({ ffmpegPath: REAL_FFMPEG, ffprobePath: REAL_FFPROBE });
     for (const stallTimeoutSeconds of [Infinity, NaN, 1e12]) {
       const s = await makeScene(t, { existing: false });

@@ -9,8 +9,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { pidAlive, readPid, runCli, shown, standIn, toolArgs, waitFor, writeSpec, type CliResult } from './helpers-faults/harness';
-import { checkAftermath, EARLIER, makeScene, runResult, type Scene } from './helpers-faults/scene';
+import { runCli, shown, toolArgs, type CliResult } from './helpers/cli';
+import { standIn } from './helpers/executables';
+import { killRecorded, pidAlive, readPid, waitFor } from './helpers/processes';
+import { checkAftermath, EARLIER, makeScene, runResult, type Scene } from './helpers/scene';
+import { writeSpec } from './helpers/spec';
 
 const REALTIME = (): string => standIn('stand-in-ffmpeg-realtime.sh');
 
@@ -51,9 +54,7 @@ async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Sc
   });
   t.after(async () => {
     // Whatever happened, leave no process behind.
-    if (fs.existsSync(pidFile))
-      for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean))
-        if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
+    await killRecorded(pidFile);
     if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   assert.ok(child, 'the command started');

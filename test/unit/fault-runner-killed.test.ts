@@ -4,27 +4,18 @@
 // (this host or another one on a shared folder).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core/types';
-import {
-  core,
-  leftovers,
-  pidAlive,
-  readPid,
-  REAL_FFPROBE,
-  reportsIn,
-  runCli,
-  sha256,
-  shown,
-  snapshot,
-  standIn,
-  toolArgs,
-  waitFor,
-} from './helpers-faults/harness';
-import { checkAftermath, makeScene, runResult } from './helpers-faults/scene';
+import { runCli, shown, toolArgs } from './helpers/cli';
+import { core } from './helpers/core';
+import { standIn } from './helpers/executables';
+import { durationOf } from './helpers/media';
+import { killRecorded, pidAlive, readPid, waitFor } from './helpers/processes';
+import { checkAftermath, makeScene, runResult } from './helpers/scene';
+import { leftovers, reportsIn, sha256, snapshot } from './helpers/tree';
 
 /** Start a run on a 20 s clip with paced ffmpeg, wait until its temporary proxy holds data, SIGKILL the runner and ffmpeg. */
 async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile: string, out: string, dir: string): Promise<string> {
@@ -36,9 +27,7 @@ async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile
     onSpawn: (c) => (child = c),
   });
   t.after(async () => {
-    if (fs.existsSync(pidFile))
-      for (const p of (await fsp.readFile(pidFile, 'utf8')).split('\n').filter(Boolean))
-        if (pidAlive(Number(p))) process.kill(Number(p), 'SIGKILL');
+    await killRecorded(pidFile);
   });
   const tmp = await waitFor(
     'a temporary proxy with data in it',
@@ -59,14 +48,6 @@ async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile
   return tmp;
 }
 
-function duration(file: string): number {
-  return Number(
-    execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], {
-      encoding: 'utf8',
-    }).trim(),
-  );
-}
-
 describe('the runner killed mid-clip', () => {
   test('the next run removes the leftover temporary file, says so, and makes the real proxy', async (t) => {
     const s = await makeScene(t, { sources: [['A001.mov', 'long']], existing: 'unrelated', spec: { overwrite: 'never' } });
@@ -78,7 +59,7 @@ describe('the runner killed mid-clip', () => {
     assert.equal(fs.existsSync(path.join(s.out, 'A001_proxy.mp4')), false, 'a partial proxy under the real name');
     const killed = await reportsIn(s.out);
     assert.equal(killed.length, 1, 'the killed run left its report');
-    const interrupted = await core().readReport(killed[0]);
+    const interrupted = await core.readReport(killed[0]);
     assert.equal(interrupted.status, 'INTERRUPTED');
     assert.deepEqual(
       interrupted.clips.map((c) => c.status),
@@ -107,7 +88,7 @@ describe('the runner killed mid-clip', () => {
     assert.equal(report.clips[0].output, path.join(s.out, 'A001_proxy.mp4'));
     assert.ok(!JSON.stringify(report).includes(tmp), 'the report never names the leftover');
     // The proxy is the whole clip, made by this run, not the leftover renamed.
-    const d = duration(path.join(s.out, 'A001_proxy.mp4'));
+    const d = durationOf(path.join(s.out, 'A001_proxy.mp4'));
     assert.ok(Math.abs(d - 20) < 0.5, `proxy lasts ${d}s, the source 20s`);
     await checkAftermath(s, report, r, { allowAdded: ['A001_proxy.mp4'] });
   });
@@ -126,7 +107,7 @@ describe('the runner killed mid-clip', () => {
 
   test('temporary files of live runs, of other hosts, and files that only look alike are left alone', async (t) => {
     const s = await makeScene(t, { existing: 'unrelated', spec: { overwrite: 'never' } });
-    const { tempName } = core().temp;
+    const { tempName } = core.temp;
     const mine = tempName('mp4'); // this host, this (live) test process
     const [host, ns, pid] = /^\.jobspec-tmp-([0-9a-f]{8})-n(\d+)-(\d+)-/.exec(mine)?.slice(1) ?? [];
     assert.ok(host && ns && pid);

@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { validateJobSpecText, type LoadResult } from '../../src/core/jobspec';
 import { CODECS, CONTAINERS } from '../../src/core/types';
-import { core, tempDir } from './helpers-faults/harness';
+import { core } from './helpers/core';
+import { tempDir } from './helpers/tmp';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 500);
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
@@ -280,9 +281,7 @@ async function checkOutcome(text: string, limitMs = PER_CALL_MS): Promise<void> 
     assert.ok((CONTAINERS as readonly string[]).includes(s.container), s.container);
     assert.ok(s.max_concurrent_jobs >= 1 && s.max_concurrent_jobs <= 16);
     // Every output stays directly inside output_directory and is never a source.
-    const outs = core()
-      .planOutputs(s, new Date(2025, 0, 2, 3, 4, 5))
-      .map((c) => c.output);
+    const outs = core.planOutputs(s, new Date(2025, 0, 2, 3, 4, 5)).map((c) => c.output);
     for (const o of outs) {
       assert.equal(path.dirname(o), s.output_directory, `${o} leaves ${s.output_directory}`);
       assert.ok(!['.', '..', ''].includes(path.basename(o)));

@@ -7,8 +7,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunEvent, Tools } from '../../src/core';
 import { core } from './helpers/core';
-import { audioStreams, missingEncoders, pairTests, runPair, timecodeOf, videoStream, type Pair } from './helpers/matrix';
-import { makeClip, tempDir, tools } from './helpers/media';
+import { missingEncoders, pairTests, runPair, type Pair } from './helpers/matrix';
+import { audioStreams, makeClip, timecodeOf, tools, videoStream } from './helpers/media';
+import { tempDir } from './helpers/tmp';
 
 const half = { resolution: 'half', size: [160, 120] as [number, number], pixFmt: 'yuv420p' };
 // audio "auto": AAC in mp4, a copy of the source's PCM in mkv, Opus in webm, PCM in mov.

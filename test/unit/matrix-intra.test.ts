@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { core } from './helpers/core';
-import { audioStreams, missingEncoders, pairTests, runPair, videoStream, type Pair } from './helpers/matrix';
-import { makeClip, probe, tempDir, tempFilesIn, tools } from './helpers/media';
+import { missingEncoders, pairTests, runPair, type Pair } from './helpers/matrix';
+import { audioStreams, makeClip, probe, tools, videoStream } from './helpers/media';
+import { tempDir } from './helpers/tmp';
+import { tempFilesIn } from './helpers/tree';
 
 const PAIRS: Pair[] = [
   {

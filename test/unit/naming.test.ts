@@ -5,7 +5,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { JobSpec } from '../../src/core';
 import { core } from './helpers/core';
-import { makeClip, tempDir, tools } from './helpers/media';
+import { makeClip, tools } from './helpers/media';
+import { tempDir } from './helpers/tmp';
 
 const { parseTemplate, resolveTemplate, indexWidth, splitSourceName, fileNameProblem } = core.naming;
 const { planOutputs, validateJobSpecText, runJob } = core;

@@ -7,7 +7,10 @@ import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { makeClip, probe, tempDir, tempFilesIn, tools, videoStream, writeJobSpec } from './helpers/media';
+import { makeClip, probe, tools, videoStream } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { tempFilesIn } from './helpers/tree';
 
 let dir: string;
 const SENTINEL = 'an earlier proxy that must not be lost\n';
@@ -26,7 +29,7 @@ async function setUp(policy: string): Promise<{ file: string; out: string; exist
   const existing = path.join(out, 'one_proxy.mov');
   await fs.writeFile(existing, SENTINEL);
   await fs.utimes(existing, OLD, OLD);
-  const file = await writeJobSpec(
+  const file = await writeSpec(
     dir,
     {
       job_id: `ow-${policy}`,
@@ -128,7 +131,7 @@ describe('fps_mode explicit', () => {
   async function runFps(fps: number, codec: string, container: string): Promise<{ result: RunResult; output: string }> {
     const out = path.join(dir, `out-fps-${fps}`);
     await fs.mkdir(out);
-    const file = await writeJobSpec(
+    const file = await writeSpec(
       dir,
       {
         sources: ['media/one.mov'],

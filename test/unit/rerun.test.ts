@@ -5,7 +5,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { makeClip, makeCorrupt, probe, reportsIn, tempDir, tempFilesIn, videoStream, writeJobSpec } from './helpers/media';
+import { makeClip, makeCorrupt, probe, videoStream } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { reportsIn, tempFilesIn } from './helpers/tree';
 
 let dir: string;
 let media: string;
@@ -27,7 +30,7 @@ describe('--only-failed', () => {
     const out = path.join(dir, 'out');
     await fs.mkdir(out);
     // No job_id in the file: the re-run must reuse the first run's generated id for {job_id}.
-    const file = await writeJobSpec(
+    const file = await writeSpec(
       dir,
       {
         sources: ['media/clip_a.mov', 'media/clip_b.mov', 'media/clip_c.mov'],
@@ -121,17 +124,17 @@ describe('--only-failed', () => {
       resolution: 'quarter',
       naming_template: '{source_name}',
     };
-    const file = await writeJobSpec(dir, spec, 'one.jobspec.json');
+    const file = await writeSpec(dir, spec, 'one.jobspec.json');
     const ran = await runCli(['execute', file]);
     assert.equal(ran.code, 0, shown(ran));
     const [report] = await reportsIn(out);
 
-    const other = await writeJobSpec(dir, { ...spec, job_id: 'two' }, 'two.jobspec.json');
+    const other = await writeSpec(dir, { ...spec, job_id: 'two' }, 'two.jobspec.json');
     const wrongJob = await runCli(['execute', other, '--only-failed', report]);
     assert.equal(wrongJob.code, 1, shown(wrongJob));
     assert.match(wrongJob.stderr, /is for job one, but this JobSpec's job_id is two/);
 
-    const moved = await writeJobSpec(dir, { ...spec, sources: ['media/y.mov'] }, 'one.jobspec.json');
+    const moved = await writeSpec(dir, { ...spec, sources: ['media/y.mov'] }, 'one.jobspec.json');
     const changed = await runCli(['execute', moved, '--only-failed', report]);
     assert.equal(changed.code, 1, shown(changed));
     assert.match(changed.stderr, /does not match this JobSpec: clip 0 was .*x\.mov → .* and is now .*y\.mov → /);

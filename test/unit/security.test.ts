@@ -13,36 +13,21 @@
 //   never creates its target.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import type { JobSpec } from '../../src/core/types';
 import { validateJobSpecText } from '../../src/core/jobspec';
-import {
-  baseSpec,
-  core,
-  placeMedia,
-  REAL_FFPROBE,
-  ROOT,
-  runCli,
-  sha256,
-  shown,
-  standIn,
-  tempDir,
-  toolArgs,
-  writeSpec,
-} from './helpers-faults/harness';
-import { runResult } from './helpers-faults/scene';
-
-function durationOf(file: string): number {
-  return Number(
-    execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], {
-      encoding: 'utf8',
-    }).trim(),
-  );
-}
+import { runCli, shown, toolArgs } from './helpers/cli';
+import { core } from './helpers/core';
+import { standIn } from './helpers/executables';
+import { durationOf, placeMedia } from './helpers/media';
+import { ROOT } from './helpers/paths';
+import { runResult } from './helpers/scene';
+import { baseSpec, writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { sha256 } from './helpers/tree';
 
 /** The argument vectors the recording stand-ins saw, one array per call. */
 async function recordedCalls(dir: string): Promise<string[][]> {
@@ -249,7 +234,7 @@ describe('security: outputs stay in output_directory', () => {
             }
             valid++;
             const spec: JobSpec = r.spec;
-            for (const c of core().planOutputs(spec, new Date())) {
+            for (const c of core.planOutputs(spec, new Date())) {
               assert.equal(path.dirname(c.output), spec.output_directory, `${JSON.stringify(template)} → ${c.output}`);
               assert.ok(c.output.startsWith(spec.output_directory + path.sep));
               assert.ok(!['', '.', '..'].includes(path.basename(c.output)));
@@ -268,7 +253,7 @@ describe('security: outputs stay in output_directory', () => {
     'property: the source path, the timecode and the target each reach ffmpeg as one argument, and change no other',
     { timeout: 120_000 },
     (t) => {
-      const { buildFfmpegArgs } = core().ffmpeg;
+      const { buildFfmpegArgs } = core.ffmpeg;
       let compared = 0;
       const PAIRS: [JobSpec['codec'], JobSpec['container']][] = [
         ['prores_proxy', 'mov'],

@@ -7,18 +7,10 @@ import * as path from 'node:path';
 import type { RunEvent, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import {
-  audioStreams,
-  makeClip,
-  probe,
-  reportsIn,
-  tempDir,
-  tempFilesIn,
-  timecodeOf,
-  tools,
-  videoStream,
-  writeJobSpec,
-} from './helpers/media';
+import { audioStreams, makeClip, probe, timecodeOf, tools, videoStream } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { reportsIn, tempFilesIn } from './helpers/tree';
 
 const NAMES = ['clip_a', 'clip_b', 'clip_c'];
 const TIMECODES = ['01:00:00:00', '02:00:00:00', '03:00:10:05'];
@@ -78,7 +70,7 @@ describe("the seed's 3-source example", () => {
   test('runJob: clip_a_proxy_000.mov … clip_c_proxy_002.mov, ProRes Proxy, half size, audio and timecode kept', async (t) => {
     const out = path.join(dir, 'out-engine');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, seedSpec(out), 'engine.jobspec.json');
+    const file = await writeSpec(dir, seedSpec(out), 'engine.jobspec.json');
     const loaded = await core.loadJobSpec(file);
     assert.ok(loaded.ok, JSON.stringify(loaded.problems));
     const events: RunEvent[] = [];
@@ -132,7 +124,7 @@ describe("the seed's 3-source example", () => {
   test('the headless command prints the seed lines and exits 0', async () => {
     const out = path.join(dir, 'out-cli');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, seedSpec('out-cli'), 'cli.jobspec.json');
+    const file = await writeSpec(dir, seedSpec('out-cli'), 'cli.jobspec.json');
     const r = await runCli(['execute', file]);
     assert.equal(r.code, 0, shown(r));
     const lines = r.stdout.split('\n');

@@ -6,7 +6,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { makeClip, reportsIn, tempDir, tempFilesIn, writeJobSpec } from './helpers/media';
+import { makeClip } from './helpers/media';
+import { writeSpec } from './helpers/spec';
+import { tempDir } from './helpers/tmp';
+import { reportsIn, tempFilesIn } from './helpers/tree';
 
 const CLIPS = ['s0.mov', 's1.mov', 's2.mov', 's3.mov', 's4.mov'];
 let dir: string;
@@ -42,7 +45,7 @@ describe('shards and report merge', () => {
   test('a single-machine run, for reference', async () => {
     const out = path.join(dir, 'out-single');
     await fs.mkdir(out);
-    const file = await writeJobSpec(dir, spec('out-single'), 'single.jobspec.json');
+    const file = await writeSpec(dir, spec('out-single'), 'single.jobspec.json');
     const r = await runCli(['execute', file]);
     assert.equal(r.code, 0, shown(r));
     const reports = await reportsIn(out);
@@ -53,7 +56,7 @@ describe('shards and report merge', () => {
 
   test('--shard 0/2 and --shard 1/2 run as two processes, each its own slice', async () => {
     await fs.mkdir(farm());
-    const file = await writeJobSpec(dir, spec('out-farm'), 'farm.jobspec.json');
+    const file = await writeSpec(dir, spec('out-farm'), 'farm.jobspec.json');
     const [a, b] = await Promise.all([runCli(['execute', file, '--shard', '0/2']), runCli(['execute', file, '--shard', '1/2'])]);
     assert.equal(a.code, 0, shown(a));
     assert.equal(b.code, 0, shown(b));
@@ -135,11 +138,11 @@ describe('shards and report merge', () => {
     await fs.mkdir(out);
     const noId = spec(out);
     delete noId.job_id;
-    const file = await writeJobSpec(dir, { ...noId, naming_template: '{source_name}_{index}' }, 'noid.jobspec.json');
+    const file = await writeSpec(dir, { ...noId, naming_template: '{source_name}_{index}' }, 'noid.jobspec.json');
     const r = await runCli(['execute', file, '--shard', '0/2']);
     assert.equal(r.code, 1, shown(r));
     assert.match(r.stderr, /a sharded run needs a fixed job_id/);
-    const dated = await writeJobSpec(dir, { ...spec(out), naming_template: '{source_name}_{date}' }, 'dated.jobspec.json');
+    const dated = await writeSpec(dir, { ...spec(out), naming_template: '{source_name}_{date}' }, 'dated.jobspec.json');
     const d = await runCli(['execute', dated, '--shard', '1/2']);
     assert.equal(d.code, 1, shown(d));
     assert.match(d.stderr, /uses \{date\} or \{time\}/);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { LoadResult, Problem } from '../../src/core';
 import { core } from './helpers/core';
-import { tempDir } from './helpers/media';
+import { tempDir } from './helpers/tmp';
 
 const { loadJobSpec, validateJobSpecText } = core;
 

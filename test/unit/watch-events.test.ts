@@ -6,7 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunEvent } from '../../src/core';
 import { core } from './helpers/core';
-import { makeClip, tempDir, tools } from './helpers/media';
+import { makeClip, tools } from './helpers/media';
+import { tempDir } from './helpers/tmp';
 
 test('watchFolder: onEvent gets every event of each run, with the pending name; an invalid JobSpec gets none', async (t) => {
   const dir = await tempDir(t, 'jobspec-watch-events-');

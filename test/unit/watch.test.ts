@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { WatchOutcome } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { makeClip, makeCorrupt, probe, tempDir, tools, videoStream } from './helpers/media';
+import { makeClip, makeCorrupt, probe, tools, videoStream } from './helpers/media';
+import { tempDir } from './helpers/tmp';
 
 let dir: string;
 let media: string;

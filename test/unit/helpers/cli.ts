@@ -1,12 +1,14 @@
 // Run the bundled headless command (dist/cli.js) as a child process, rebuilding it first when any
-// source is newer than the bundle, from a private copy. Shared by every unit suite.
+// source is newer than the bundle, from a private copy, in one kind of environment. Shared by every
+// unit suite.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REAL_FFMPEG, REAL_FFPROBE } from './executables';
 import { ROOT } from './paths';
 
-export const CLI = path.join(ROOT, 'dist', 'cli.js');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
 
 function newestSource(): number {
   let newest = 0;
@@ -85,49 +87,74 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
 }
 
 export interface CliOptions {
   cwd?: string;
-  /** Replaces the environment entirely when given. */
+  /** Added on top of the clean environment (see cleanEnv). */
   env?: NodeJS.ProcessEnv;
+  /** Replaces the environment entirely: exactly these variables, nothing inherited. */
+  exactEnv?: NodeJS.ProcessEnv;
   timeoutMs?: number;
   /** Called once the child runs, e.g. to signal it later. */
   onSpawn?: (child: ChildProcess) => void;
 }
 
-/** `node dist/cli.js ARGS…`; resolves when it exits (never rejects on a non-zero exit). */
+/**
+ * The environment every command runs in unless a test gives `exactEnv`: this process's, without
+ * what would pick the tools or the shard behind a test's back (FFMPEG_PATH, FFPROBE_PATH,
+ * JOB_COMPLETION_INDEX), and with REAL_FFMPEG/REAL_FFPROBE for the stand-ins in test/fixtures/ to
+ * hand over to.
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.FFMPEG_PATH;
+  delete env.FFPROBE_PATH;
+  delete env.JOB_COMPLETION_INDEX;
+  env.REAL_FFMPEG = REAL_FFMPEG;
+  env.REAL_FFPROBE = REAL_FFPROBE;
+  return env;
+}
+
+/** `node dist/cli.js ARGS…` without a shell; resolves when it exits (never rejects on a non-zero exit). */
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const cli = ensureCli();
+  const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd: opts.cwd ?? ROOT,
-      env: opts.env ?? { ...process.env, FFMPEG_PATH: '', FFPROBE_PATH: '' },
+      env: opts.exactEnv ?? { ...cleanEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const limit = opts.timeoutMs ?? 120_000;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(
-        new Error(`jobspec ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 120_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`),
-      );
-    }, opts.timeoutMs ?? 120_000);
+      reject(new Error(`jobspec ${args.join(' ')} did not finish in ${limit} ms (a hang)\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }, limit);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 });
     });
     opts.onSpawn?.(child);
   });
 }
 
-/** For assertion messages: everything the command printed. */
+/** For assertion messages: how the command ended, and (the first 6,000 characters of) what it printed. */
 export function shown(r: CliResult): string {
-  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+  return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''} after ${r.ms} ms\n--- stdout ---\n${r.stdout.slice(0, 6000)}\n--- stderr ---\n${r.stderr.slice(0, 6000)}`;
+}
+
+/** Tool flags for the real ffprobe and the given ffmpeg (real by default). */
+export function toolArgs(ffmpeg = REAL_FFMPEG): string[] {
+  return ['--ffmpeg', ffmpeg, '--ffprobe', REAL_FFPROBE];
 }

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunResult } from '../../../src/core';
 import { core } from './core';
-import { audioStreams, probe, tempFilesIn, timecodeOf, tools, videoStream, writeJobSpec, type Probe } from './media';
+import { audioStreams, probe, timecodeOf, tools, videoStream, type Probe } from './media';
+import { writeSpec } from './spec';
+import { tempFilesIn } from './tree';
 
 export interface Pair {
   codec: string;
@@ -41,7 +43,7 @@ export async function runPair(
   const label = `${pair.codec}-${pair.container}-${pair.resolution}-${path.basename(source, path.extname(source))}`;
   const out = path.join(dir, `out-${label}`);
   await fs.mkdir(out, { recursive: true });
-  const file = await writeJobSpec(
+  const file = await writeSpec(
     dir,
     {
       job_id: `m-${pair.codec}-${pair.container}`,
@@ -62,8 +64,6 @@ export async function runPair(
   if ((await tempFilesIn(out)).length) throw new Error(`temp files left in ${out}`);
   return { result, out, probe: await probe(result.clips[0].output) };
 }
-
-export { audioStreams, timecodeOf, videoStream };
 
 const FORMAT: Record<string, RegExp> = { mp4: /mp4/, mov: /mov/, mxf: /mxf/, mkv: /matroska/, webm: /webm/ };
 

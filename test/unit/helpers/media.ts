@@ -1,41 +1,18 @@
-// Shared helpers for the core suite: fresh temp folders, tiny lavfi clips, ffprobe read-backs and
-// JobSpec files. Everything here uses the real ffmpeg/ffprobe on PATH.
-import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
+// Test media and ffprobe read-backs: tiny lavfi clips made to order, a fixed set of media kinds
+// made once per test process and copied where a test needs them, and ffprobe's own view of a file.
+// Everything here runs the real ffmpeg/ffprobe from PATH.
+import { execFile, execFileSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Tools } from '../../../src/core';
-import { core } from './core';
+import { REAL_FFMPEG, REAL_FFPROBE } from './executables';
+import { tempDir } from './tmp';
 
 const execFileP = promisify(execFile);
 
-export { ROOT } from './paths';
-
-const created = new Set<string>();
-process.once('exit', () => {
-  if (process.env.JOBSPEC_KEEP_TEST_TMP) return;
-  for (const d of created) fs.rmSync(d, { recursive: true, force: true });
-});
-
-interface Cleanup {
-  after(fn: () => unknown): void;
-}
-
-/**
- * A fresh, empty temp folder. Removed by `t.after` when a test context is given, and in any case
- * when the test process exits (set JOBSPEC_KEEP_TEST_TMP=1 to keep them for a post-mortem).
- */
-export async function tempDir(t?: Cleanup, prefix = 'jobspec-unit-'): Promise<string> {
-  const dir = await fsp.realpath(await fsp.mkdtemp(path.join(os.tmpdir(), prefix)));
-  created.add(dir);
-  t?.after(async () => {
-    if (process.env.JOBSPEC_KEEP_TEST_TMP) return;
-    await fsp.rm(dir, { recursive: true, force: true });
-    created.delete(dir);
-  });
-  return dir;
+function ffmpeg(args: string[]): Promise<unknown> {
+  return execFileP(REAL_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
 }
 
 export interface ClipOptions {
@@ -49,20 +26,20 @@ export interface ClipOptions {
 }
 
 /**
- * A small "camera original": testsrc2 picture and a sine tone with a start timecode, H.264 + PCM in
- * whatever container the name's extension gives (mov by default).
+ * A small "camera original": testsrc2 picture and a sine tone with a start timecode, H.264 + PCM,
+ * written as QuickTime whatever the name's extension.
  */
 export async function makeClip(dir: string, name: string, opts: ClipOptions = {}): Promise<string> {
   const { seconds = 1, size = '320x240', rate = 25, timecode = '01:00:00:00', audio = true, frequency = 440 } = opts;
   const file = path.join(dir, name);
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
+  const args = ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=48000`);
   args.push('-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(rate));
   if (audio) args.push('-c:a', 'pcm_s16le');
   if (timecode) args.push('-timecode', timecode);
   args.push('-f', 'mov', file);
-  await execFileP('ffmpeg', args);
+  await ffmpeg(args);
   return file;
 }
 
@@ -81,6 +58,77 @@ export async function makeCorrupt(dir: string, name: string, bytes = 64 * 1024):
   await fsp.writeFile(file, buf);
   return file;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Media kinds: each is generated once per test process, then copied where a test needs it.
+
+export const MEDIA_KINDS = [
+  'clip', // 1 s 320x240 testsrc2, H.264 + PCM audio, with a timecode
+  'clip-b', // the same with another tone, so two sources differ
+  'clip-no-audio',
+  'audio-only',
+  'medium', // 4 s: with the real-time stand-in, a run that lasts about 4 s
+  'long', // 20 s, for faults that strike mid-clip (with the real-time stand-in it takes 20 s)
+  'corrupt', // 64 KiB of deterministic noise
+  'truncated', // the first 3 KiB of a clip: a header and no index
+  'zero-byte',
+] as const;
+
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+const masters = new Map<MediaKind, Promise<string>>();
+let masterDir: Promise<string> | undefined;
+
+async function makeMaster(kind: MediaKind): Promise<string> {
+  masterDir ??= tempDir(undefined, 'jobspec-media-');
+  const dir = await masterDir;
+  const name = `${kind}.${kind === 'audio-only' ? 'wav' : 'mov'}`;
+  const file = path.join(dir, name);
+  switch (kind) {
+    case 'clip':
+      return makeClip(dir, name);
+    case 'clip-b':
+      return makeClip(dir, name, { frequency: 880 });
+    case 'clip-no-audio':
+      return makeClip(dir, name, { audio: false });
+    case 'medium':
+      return makeClip(dir, name, { seconds: 4 });
+    case 'long':
+      return makeClip(dir, name, { seconds: 20 });
+    case 'audio-only':
+      await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1', '-c:a', 'pcm_s16le', file]);
+      return file;
+    case 'corrupt':
+      return makeCorrupt(dir, name);
+    case 'truncated': {
+      const whole = await fsp.readFile(await master('clip'));
+      await fsp.writeFile(file, whole.subarray(0, 3072));
+      return file;
+    }
+    case 'zero-byte':
+      await fsp.writeFile(file, '');
+      return file;
+  }
+}
+
+function master(kind: MediaKind): Promise<string> {
+  let p = masters.get(kind);
+  if (!p) {
+    p = makeMaster(kind);
+    masters.set(kind, p);
+  }
+  return p;
+}
+
+/** Put a file of the given kind at `file` (folders are created). */
+export async function placeMedia(file: string, kind: MediaKind): Promise<string> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await fsp.copyFile(await master(kind), file);
+  return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ffprobe read-backs, independent of the runner's own verification.
 
 export interface ProbeStream {
   index: number;
@@ -109,8 +157,17 @@ export async function probe(file: string, opts: { countFrames?: boolean } = {}):
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams'];
   if (opts.countFrames) args.push('-count_frames');
   args.push(file);
-  const { stdout } = await execFileP('ffprobe', args, { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await execFileP(REAL_FFPROBE, args, { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout) as Probe;
+}
+
+/** The container's duration in seconds, as ffprobe reads it. */
+export function durationOf(file: string): number {
+  return Number(
+    execFileSync(REAL_FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', `file:${file}`], {
+      encoding: 'utf8',
+    }).trim(),
+  );
 }
 
 export function videoStream(p: Probe): ProbeStream {
@@ -128,38 +185,11 @@ export function timecodeOf(p: Probe): string | undefined {
   return p.format.tags?.timecode ?? p.streams.map((s) => s.tags?.timecode).find((t): t is string => typeof t === 'string');
 }
 
-/** Write a JobSpec file and return its path. */
-export async function writeJobSpec(dir: string, spec: Record<string, unknown>, name = 'job.jobspec.json'): Promise<string> {
-  const file = path.join(dir, name);
-  await fsp.writeFile(file, JSON.stringify(spec, null, 2) + '\n');
-  return file;
-}
-
-/** Names in `dir` that are the runner's temporary files. */
-export async function tempFilesIn(dir: string): Promise<string[]> {
-  return (await fsp.readdir(dir)).filter((n) => n.startsWith('.jobspec-tmp-'));
-}
-
-/** Report files (`*.report.json`) in `dir`, sorted. */
-export async function reportsIn(dir: string): Promise<string[]> {
-  return (await fsp.readdir(dir))
-    .filter((n) => n.endsWith('.report.json'))
-    .sort()
-    .map((n) => path.join(dir, n));
-}
-
 let toolsPromise: Promise<Tools> | undefined;
-/** ffmpeg and ffprobe from PATH, found once per test process. */
+/** The engine's view of ffmpeg and ffprobe from PATH, found once per test process. */
 export function tools(): Promise<Tools> {
-  toolsPromise ??= core.findTools({ env: { PATH: process.env.PATH } });
+  // The engine is loaded on first use: bundling it takes a moment that suites needing only media and
+  // the headless command (the corpus, the fault scenes) should not pay.
+  toolsPromise ??= import('./core').then(({ core }) => core.findTools({ env: { PATH: process.env.PATH } }));
   return toolsPromise;
-}
-
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

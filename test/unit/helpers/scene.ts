@@ -5,22 +5,11 @@ import assert from 'node:assert/strict';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../../src/core/types';
-import {
-  baseSpec,
-  diffTrees,
-  leftovers,
-  placeMedia,
-  REPORT_RE,
-  sha256,
-  shown,
-  snapshot,
-  tempDir,
-  writeSpec,
-  type CliResult,
-  type Entry,
-  type MediaKind,
-  type SpecFields,
-} from './harness';
+import { shown, type CliResult } from './cli';
+import { placeMedia, type MediaKind } from './media';
+import { baseSpec, writeSpec, type SpecFields } from './spec';
+import { tempDir, type Cleanup } from './tmp';
+import { diffTrees, leftovers, REPORT_RE, sha256, snapshot, type Entry } from './tree';
 
 export interface Scene {
   dir: string;
@@ -51,8 +40,8 @@ export interface SceneOptions {
 /** Bytes that stand for an earlier run's proxy: any change to them would show in the hash. */
 export const EARLIER = Buffer.from('an earlier proxy that no run may change\n'.repeat(64));
 
-export async function makeScene(t: { after(fn: () => unknown): void }, opts: SceneOptions = {}): Promise<Scene> {
-  const dir = await tempDir(t);
+export async function makeScene(t: Cleanup, opts: SceneOptions = {}): Promise<Scene> {
+  const dir = await tempDir(t, 'jobspec-fault-');
   const sources = opts.sources ?? [['A001.mov', 'clip']];
   for (const [name, kind] of sources) await placeMedia(path.join(dir, 'media', name), kind);
   const out = opts.out ?? path.join(dir, 'out');

@@ -6,22 +6,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import {
-  CORPUS,
-  diffTrees,
-  leftovers,
-  mountSkipReason,
-  mountTmpfs,
-  placeMedia,
-  REAL_FFMPEG,
-  REAL_FFPROBE,
-  REPORT_RE,
-  runCli,
-  shown,
-  snapshot,
-  TEMP_RE,
-  type MediaKind,
-} from './harness';
+import { runCli, shown, toolArgs } from './cli';
+import { MEDIA_KINDS, placeMedia, type MediaKind } from './media';
+import { mountSkipReason, mountTmpfs } from './mounts';
+import { CORPUS } from './paths';
+import { writeSpec } from './spec';
+import type { Cleanup } from './tmp';
+import { diffTrees, leftovers, REPORT_RE, snapshot, TEMP_RE } from './tree';
 
 export interface CorpusCase {
   description: string;
@@ -93,8 +84,6 @@ export function loadCases(): { file: string; name: string; c: CorpusCase }[] {
   return out;
 }
 
-const MEDIA: MediaKind[] = ['clip', 'clip-b', 'clip-no-audio', 'audio-only', 'medium', 'long', 'corrupt', 'truncated', 'zero-byte'];
-
 async function put(root: string, rel: string, what: string): Promise<void> {
   const abs = path.join(root, rel);
   if (what === 'dir') {
@@ -105,7 +94,7 @@ async function put(root: string, rel: string, what: string): Promise<void> {
   } else if (what.startsWith('text:')) {
     await fsp.mkdir(path.dirname(abs), { recursive: true });
     await fsp.writeFile(abs, what.slice(5));
-  } else if ((MEDIA as string[]).includes(what)) {
+  } else if ((MEDIA_KINDS as readonly string[]).includes(what)) {
     await placeMedia(abs, what as MediaKind);
   } else {
     throw new Error(`unknown setup kind "${what}" for ${rel}`);
@@ -123,23 +112,24 @@ function subDeep(v: unknown, dir: string): unknown {
   return v;
 }
 
-interface Ctx {
-  after(fn: () => unknown): void;
+interface Ctx extends Cleanup {
   skip(message?: string): void;
   diagnostic(message: string): void;
+}
+
+/** Skip the case, saying why, when tmpfs mounts cannot be used here; true when it was skipped. */
+function skippedWithoutMounts(t: Ctx): boolean {
+  const why = mountSkipReason();
+  if (why === null) return false;
+  console.log(`skipped: ${why}`);
+  t.skip(why);
+  return true;
 }
 
 /** Build the case in `dir`, run it, check every expectation. */
 export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void> {
   const setup = c.setup ?? {};
-  if (setup.mounts && Object.keys(setup.mounts).length) {
-    const why = mountSkipReason();
-    if (why) {
-      console.log(`skipped: ${why}`);
-      t.skip(why);
-      return;
-    }
-  }
+  if (setup.mounts && Object.keys(setup.mounts).length && skippedWithoutMounts(t)) return;
   for (const [rel, what] of Object.entries(setup.files ?? {})) await put(dir, rel, what);
   for (const [rel, target] of Object.entries(setup.symlinks ?? {})) {
     await fsp.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -154,12 +144,7 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
       t.after(() => fsp.chmod(abs, 0o755).catch(() => undefined));
       continue;
     }
-    const why = mountSkipReason();
-    if (why) {
-      console.log(`skipped: ${why}`);
-      t.skip(why);
-      return;
-    }
+    if (skippedWithoutMounts(t)) return;
     await mountTmpfs(t, abs, 'ro,size=1m');
   }
 
@@ -167,11 +152,12 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
   for (const g of setup.generate_sources ?? []) {
     const list = Array.from({ length: g.count }, (_, i) => g.path.replace('%d', String(i)));
     if (g.create !== 'none' && list.length > 0) {
-      // The first is made; the rest are hard links to it (distinct paths, one inode): creating
-      // 10,000 files with data takes seconds on a journaling disk, linking takes milliseconds.
+      // The first is made of its kind; the rest are small files of their own (hard links would be
+      // one file, which validation rightly calls duplicates). Only validation reads them: these
+      // cases never get as far as running ffmpeg.
       await put(dir, list[0], g.create);
       for (const f of new Set(list.map((rel) => path.dirname(path.join(dir, rel))))) fs.mkdirSync(f, { recursive: true });
-      for (const rel of list.slice(1)) fs.linkSync(path.join(dir, list[0]), path.join(dir, rel));
+      for (const rel of list.slice(1)) fs.writeFileSync(path.join(dir, rel), `generated source ${rel}\n`);
     }
     assert.ok(spec && !Array.isArray(spec) && typeof spec === 'object', 'generate_sources needs a jobspec object');
     const obj = spec as Record<string, unknown>;
@@ -184,13 +170,13 @@ export async function runCase(t: Ctx, dir: string, c: CorpusCase): Promise<void>
   await fsp.mkdir(path.dirname(specFile), { recursive: true });
   if (c.jobspec_text !== undefined) await fsp.writeFile(specFile, c.jobspec_text);
   else if (c.jobspec_base64 !== undefined) await fsp.writeFile(specFile, Buffer.from(c.jobspec_base64, 'base64'));
-  else if (spec !== undefined) await fsp.writeFile(specFile, JSON.stringify(spec, null, 2) + '\n');
+  else if (spec !== undefined) await writeSpec(dir, spec, specRel);
 
   const before = snapshot(dir);
   const cwd = path.join(dir, c.cwd ?? '.');
   const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, sub(v, dir)]));
   const shownFile = path.relative(cwd, specFile) || specFile;
-  const r = await runCli(['execute', shownFile, '--ffmpeg', REAL_FFMPEG, '--ffprobe', REAL_FFPROBE, ...(c.args ?? [])], {
+  const r = await runCli(['execute', shownFile, ...toolArgs(), ...(c.args ?? [])], {
     cwd,
     env,
     timeoutMs: 120_000,
