@@ -11,7 +11,7 @@ import { core } from './helpers/core';
 import { makeClip, tools } from './helpers/media';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
-import { reportsIn, tempFilesIn } from './helpers/tree';
+import { reportsIn, tempFilesIn, TEMP_PROXY_RE } from './helpers/tree';
 
 let dir: string;
 let hasX265 = true;
@@ -82,7 +82,7 @@ describe('cancellation', () => {
         if (e.type === 'clip-progress' && !atAbort) {
           atAbort = e.progress;
           // The temporary file exists while ffmpeg writes it; listed synchronously before the abort.
-          tempAtAbort = readdirSync(out).filter((n) => n.startsWith('.jobspec-tmp-'));
+          tempAtAbort = readdirSync(out).filter((n) => TEMP_PROXY_RE.test(n));
           controller.abort();
         }
       },

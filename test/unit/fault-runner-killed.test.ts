@@ -15,7 +15,7 @@ import { standIn } from './helpers/executables';
 import { durationOf } from './helpers/media';
 import { killRecorded, pidAlive, readPid, waitFor } from './helpers/processes';
 import { checkAftermath, makeScene, runResult } from './helpers/scene';
-import { leftovers, reportsIn, sha256, snapshot } from './helpers/tree';
+import { leftovers, reportsIn, sha256, snapshot, TEMP_PROXY_RE } from './helpers/tree';
 
 /** Start a run on a 20 s clip with paced ffmpeg, wait until its temporary proxy holds data, SIGKILL the runner and ffmpeg. */
 async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile: string, out: string, dir: string): Promise<string> {
@@ -33,7 +33,7 @@ async function killRunnerMidClip(t: { after(fn: () => unknown): void }, specFile
     'a temporary proxy with data in it',
     async () => {
       for (const n of await leftovers(out))
-        if (n.startsWith('.jobspec-tmp-') && (await fsp.stat(path.join(out, n)).catch(() => null))?.size) return n;
+        if (TEMP_PROXY_RE.test(n) && (await fsp.stat(path.join(out, n)).catch(() => null))?.size) return n;
       return undefined;
     },
     30_000,

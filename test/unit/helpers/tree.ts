@@ -67,8 +67,8 @@ export function diffTrees(before: Map<string, Entry>, after: Map<string, Entry>)
 
 /** What a run writes only while it runs: temporary proxies and write probes. */
 export const TEMP_RE = /^\.jobspec-(tmp|write-probe)-/;
-/** Of those, the temporary proxies alone: the name ffmpeg writes to mid-clip. */
-const TEMP_PROXY_RE = /^\.jobspec-tmp-/;
+/** Of those, the temporary proxies alone: the name ffmpeg writes to mid-clip (not a report being written). */
+export const TEMP_PROXY_RE = /^\.jobspec-tmp-.*\.(mov|mxf|mp4|mkv|webm)$/;
 export const REPORT_RE = /\.report\.json$/;
 
 /** Names in `dir` that match `re`, sorted; a missing folder is an error. */
