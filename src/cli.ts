@@ -23,7 +23,8 @@ import {
 } from './core';
 import { resolveSelection, SelectionError, type Selection } from './core/selection';
 import { MergeError, mergeReports, type MergeResult } from './core/merge';
-import { watchFolder } from './core/watch';
+import { LockHeldError } from './core/lock';
+import { watchEventLine, watchFolder } from './core/watch';
 import pkg from '../package.json';
 
 const USAGE = `Usage:
@@ -347,10 +348,25 @@ async function cmdWatch(
   const controller = new AbortController();
   const offSignals = onStopSignals(() => controller.abort());
   try {
-    return await watchFolder(dir, { tools: t, once: !!values.once, maxWorkers: workers, signal: controller.signal, log: out });
+    return await watchFolder(dir, {
+      tools: t,
+      once: !!values.once,
+      maxWorkers: workers,
+      signal: controller.signal,
+      onEvent: (e) => {
+        const line = watchEventLine(e);
+        if (line) (e.type === 'problem' ? err : out)(line);
+      },
+    });
   } catch (e) {
-    err(`error: ${(e as Error).message}`);
-    return EXIT.ENVIRONMENT;
+    if (e instanceof LockHeldError) return failure(false, e.message, 'watch-locked', EXIT.ENVIRONMENT);
+    const code = (e as NodeJS.ErrnoException).code;
+    return failure(
+      false,
+      `cannot watch ${dir}: ${code ?? (e as Error).message}. Check that the folder exists and can be written.`,
+      'watch',
+      EXIT.ENVIRONMENT,
+    );
   } finally {
     offSignals();
   }

@@ -20,4 +20,15 @@ export { cleanStaleTemps, isTempName } from './temp';
 export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLine, formatDuration } from './format';
 export { resolveSelection, type Selection, type SelectionRequest } from './selection';
 export { mergeReports } from './merge';
-export { watchFolder, WATCH_DIRS, type WatchOptions, type WatchOutcome } from './watch';
+export {
+  watchFolder,
+  watchEventLine,
+  parseWatchResult,
+  WATCH_DIRS,
+  WATCH_RESULT_SCHEMA,
+  type WatchOptions,
+  type WatchOutcome,
+  type WatchEvent,
+  type WatchState,
+} from './watch';
+export { LockHeldError } from './lock';

@@ -4,7 +4,17 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { multiHeader, watchFolder, WATCH_DIRS, type RunEvent, type RunStatus, type WatchOutcome } from '../core';
+import {
+  multiHeader,
+  parseWatchResult,
+  watchEventLine,
+  watchFolder,
+  WATCH_DIRS,
+  type RunEvent,
+  type RunStatus,
+  type WatchEvent,
+  type WatchOutcome,
+} from '../core';
 import { toolsOrExplain } from './ffmpegTools';
 import type { JobSpecLog } from './log';
 import { notify } from './notify';
@@ -26,6 +36,8 @@ export interface OutcomeSummary {
   reportPath?: string;
   /** Error messages of an invalid JobSpec. */
   problems: string[];
+  /** The message of the clip that failed (or was cancelled), when the JobSpec ran. */
+  failedClip?: string;
 }
 
 export interface WatchedFile {
@@ -65,29 +77,21 @@ const STATE_KEY = 'jobspec.watchFolders';
 
 const emptyRecord = <T>(make: () => T): Record<WatchState, T> => ({ pending: make(), running: make(), completed: make(), failed: make() });
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Read defensively: a result file may be from another version, or edited by hand. */
+/** What the view shows of a result file, read through the core's parser (which never guesses). */
 export function summarizeOutcome(value: unknown): OutcomeSummary {
-  const s: OutcomeSummary = { problems: [] };
-  if (!isRecord(value)) return s;
-  if (typeof value.reason === 'string') s.reason = value.reason;
-  if (Array.isArray(value.problems)) {
-    for (const p of value.problems)
-      if (isRecord(p) && typeof p.message === 'string' && p.severity !== 'warning') s.problems.push(p.message);
-  }
-  const r = value.result;
-  if (isRecord(r)) {
-    if (typeof r.status === 'string') s.status = r.status as RunStatus;
-    if (typeof r.job_id === 'string') s.jobId = r.job_id;
-    if (typeof r.elapsed_seconds === 'number') s.elapsedSeconds = r.elapsed_seconds;
-    if (typeof r.report_path === 'string') s.reportPath = r.report_path;
-    if (Array.isArray(r.clips)) {
-      s.clips = r.clips.length;
-      s.completedClips = r.clips.filter((c) => isRecord(c) && (c.status === 'COMPLETED' || c.status === 'SKIPPED')).length;
-    }
+  const o = parseWatchResult(value);
+  const s: OutcomeSummary = { problems: (o.problems ?? []).filter((p) => p.severity !== 'warning').map((p) => p.message) };
+  if (o.reason !== undefined) s.reason = o.reason;
+  const r = o.result;
+  if (r) {
+    s.status = r.status;
+    s.jobId = r.job_id;
+    s.elapsedSeconds = r.elapsed_seconds;
+    if (r.report_path) s.reportPath = r.report_path;
+    s.clips = r.clips.length;
+    s.completedClips = r.clips.filter((c) => c.status === 'COMPLETED' || c.status === 'SKIPPED').length;
+    const failed = r.clips.find((c) => c.status === 'FAILED' || c.status === 'CANCELLED');
+    if (failed?.message) s.failedClip = failed.message;
   }
   return s;
 }
@@ -174,16 +178,7 @@ export class WatchFolders implements vscode.Disposable {
       signal: controller.signal,
       pollMs: POLL_MS,
       stallTimeoutSeconds: settings.stallTimeoutSeconds,
-      log: (line) => {
-        if (this.disposed) return;
-        const text = line.replace(/^\[watch\]/, `[watch ${label}]`);
-        if (/: failed\b/.test(line)) this.log.error(text);
-        else if (/moved to failed\//.test(line)) this.log.warn(text);
-        else this.log.info(text);
-        this.requestScan();
-      },
-      onEvent: (name, e) => this.onEvent(folder, name, e),
-      onResult: (name, outcome) => this.onResult(folder, name, outcome),
+      onEvent: (e) => this.onWatchEvent(folder, label, e),
     })
       .then(
         () => {
@@ -255,6 +250,24 @@ export class WatchFolders implements vscode.Disposable {
             .map((f) => f.dir),
         ]),
       ]);
+  }
+
+  /** The watcher's own events: logged by kind, never by matching their wording. */
+  private onWatchEvent(folder: WatchedFolder, label: string, e: WatchEvent): void {
+    if (this.disposed) return;
+    if (e.type === 'run') {
+      this.onEvent(folder, e.name, e.event);
+      return;
+    }
+    if (e.type === 'finished') this.onResult(folder, e.name, e.outcome);
+    const line = watchEventLine(e);
+    if (line) {
+      const text = line.replace(/^\[watch\]/, `[watch ${label}]`);
+      if (e.type === 'problem' || (e.type === 'finished' && e.outcome.state === 'failed')) this.log.error(text);
+      else if (e.type === 'recovered' || e.type === 'set-aside') this.log.warn(text);
+      else this.log.info(text);
+    }
+    this.requestScan();
   }
 
   private onEvent(folder: WatchedFolder, name: string, e: RunEvent): void {

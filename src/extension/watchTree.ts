@@ -85,7 +85,8 @@ function failedDescription(file: WatchedFile): string {
   if (!o) return file.resultFile ? '' : 'no result file';
   if (o.problems.length > 0)
     return `invalid · ${o.problems[0].replace(/\.$/, '')}${o.problems.length > 1 ? ` (+${o.problems.length - 1} more)` : ''}`;
-  const reason = o.reason?.replace(/^run [A-Z_]+:\s*/, '') ?? '';
+  // A run's own clip message when it ran; the watcher's reason (environment, interrupted) otherwise.
+  const reason = o.status ? (o.failedClip ?? '') : (o.reason ?? '');
   return [o.status ?? '', reason].filter(Boolean).join(' · ');
 }
 

@@ -34,7 +34,9 @@ test('watchFolder: onEvent gets every event of each run, with the pending name; 
     once: true,
     pollMs: 50,
     stallTimeoutSeconds: 30,
-    onEvent: (name, e) => events.push([name, e.type]),
+    onEvent: (w) => {
+      if (w.type === 'run') events.push([w.name, w.event.type]);
+    },
   });
   assert.equal(code, 2, 'b failed');
   assert.deepEqual([...new Set(events.map(([name]) => name))], ['a.jobspec.json']);

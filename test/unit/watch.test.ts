@@ -8,6 +8,7 @@ import type { WatchOutcome } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
 import { makeClip, makeCorrupt, probe, tools, videoStream } from './helpers/media';
+import { readWatchResult } from './helpers/results';
 import { tempDir } from './helpers/tmp';
 
 let dir: string;
@@ -36,9 +37,7 @@ function jobspec(source: string, out: string, jobId: string): string {
   );
 }
 
-async function readResult(file: string): Promise<WatchOutcome> {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as WatchOutcome;
-}
+const readResult = readWatchResult;
 
 describe('jobspec watch DIR --once', () => {
   test('a good and a failing JobSpec land in completed/ and failed/ with results; a leftover in running/ goes to failed/', async () => {
@@ -114,7 +113,14 @@ describe('jobspec watch DIR --once', () => {
       }),
     );
     const outcomes: WatchOutcome[] = [];
-    const code = await core.watchFolder(watch, { tools: await tools(), once: true, pollMs: 50, onResult: (_n, o) => outcomes.push(o) });
+    const code = await core.watchFolder(watch, {
+      tools: await tools(),
+      once: true,
+      pollMs: 50,
+      onEvent: (e) => {
+        if (e.type === 'finished') outcomes.push(e.outcome);
+      },
+    });
     assert.equal(code, 2);
     assert.equal(await fs.readFile(path.join(watch, 'failed', 'x.jobspec.json'), 'utf8'), 'an earlier failure');
     assert.deepEqual((await fs.readdir(path.join(watch, 'failed'))).sort(), ['x.2.jobspec.json', 'x.2.result.json', 'x.jobspec.json']);
