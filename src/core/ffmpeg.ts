@@ -3,7 +3,8 @@
 import { runGuarded } from './guard';
 import type { Tools } from './tools';
 import { EnvironmentError } from './tools';
-import type { Codec, Container, JobSpec } from './types';
+import { audioPlan, codecDef, containerDef, requiredEncoders, videoEncoder } from './formats';
+import type { JobSpec } from './types';
 
 export interface SourceInfo {
   width: number;
@@ -160,145 +161,13 @@ export function fpsFraction(fps: number): string {
   return `${Math.round(fps * 1000)}/1000`;
 }
 
-const PRORES_PROFILE: Partial<Record<Codec, number>> = { prores_proxy: 0, prores_lt: 1, prores_standard: 2, prores_hq: 3, prores_4444: 4 };
-
-/** DNxHD's legal 8-bit 4:2:2 frame sizes, and the lowest bitrate (Mb/s) for each frame-rate band. */
-const DNXHD_BITRATES: Record<string, [maxFps: number, mbps: number][]> = {
-  '1920x1080': [
-    [25.01, 36],
-    [30.01, 45],
-    [50.01, 75],
-    [60.01, 90],
-  ],
-  '1440x1080': [
-    [25.01, 63],
-    [30.01, 84],
-    [50.01, 100],
-    [60.01, 110],
-  ],
-  '1280x720': [
-    [25.01, 60],
-    [30.01, 75],
-    [50.01, 120],
-    [60.01, 145],
-  ],
-  '960x720': [
-    [25.01, 42],
-    [30.01, 60],
-    [50.01, 75],
-    [60.01, 115],
-  ],
-};
-
-export function dnxhdBitrate(width: number, height: number, fps: number | null): { mbps: number } | { error: string } {
-  const bands = DNXHD_BITRATES[`${width}x${height}`];
-  const sizes = Object.keys(DNXHD_BITRATES).join(', ');
-  if (!bands)
-    return {
-      error: `dnxhd can only write ${sizes} frames, and this clip's proxy would be ${width}x${height}. Set resolution so the output is one of those (e.g. "1920x1080" or "1280x720"), or use dnxhr_lb, which takes any size from 256x120 up.`,
-    };
-  if (fps === null)
-    return {
-      error:
-        'dnxhd needs a known frame rate and ffprobe reports none for this clip. Set fps_mode "explicit" with fps_explicit, or use dnxhr_lb.',
-    };
-  const band = bands.find(([max]) => fps <= max);
-  if (!band)
-    return {
-      error: `dnxhd has no legal bitrate for ${width}x${height} at ${fps.toFixed(3)} fps (at most 60). Conform with fps_mode "explicit", or use dnxhr_lb.`,
-    };
-  return { mbps: band[1] };
-}
-
-export const MUXER: Record<Container, string> = { mov: 'mov', mxf: 'mxf', mp4: 'mp4', mkv: 'matroska', webm: 'webm' };
-
-const AV1_ENCODERS = ['libsvtav1', 'libaom-av1', 'librav1e'];
-
-export function videoEncoder(spec: Pick<JobSpec, 'codec' | 'prores_encoder'>, encoders?: Set<string>): string {
-  switch (spec.codec) {
-    case 'prores_proxy':
-    case 'prores_lt':
-    case 'prores_standard':
-    case 'prores_hq':
-    case 'prores_4444':
-      return spec.prores_encoder;
-    case 'dnxhr_lb':
-    case 'dnxhr_sq':
-    case 'dnxhr_hq':
-    case 'dnxhd':
-      return 'dnxhd';
-    case 'h264':
-      return 'libx264';
-    case 'h265':
-      return 'libx265';
-    case 'vp9':
-      return 'libvpx-vp9';
-    case 'av1':
-      return AV1_ENCODERS.find((e) => encoders?.has(e)) ?? AV1_ENCODERS[0];
-  }
-}
-
-type AudioPlan = { codec: string; args: string[] } | null;
-
-const MKV_COPYABLE = new Set([
-  'aac',
-  'mp3',
-  'opus',
-  'vorbis',
-  'flac',
-  'ac3',
-  'eac3',
-  'dts',
-  'pcm_s16le',
-  'pcm_s24le',
-  'pcm_s32le',
-  'pcm_f32le',
-  'alac',
-  'truehd',
-]);
-
-/** The audio encoder and its arguments, or null for no audio. */
-export function audioPlan(spec: Pick<JobSpec, 'audio' | 'container'>, sourceAudio: string[]): AudioPlan {
-  if (spec.audio === 'none' || sourceAudio.length === 0) return null;
-  const pcm = { codec: 'pcm_s24le', args: ['-c:a', 'pcm_s24le', ...(spec.container === 'mxf' ? ['-ar', '48000'] : [])] };
-  const aac = { codec: 'aac', args: ['-c:a', 'aac', '-b:a', '192k'] };
-  switch (spec.audio) {
-    case 'copy':
-      return { codec: 'copy', args: ['-c:a', 'copy'] };
-    case 'aac':
-      return aac;
-    case 'pcm':
-      return pcm;
-    case 'auto':
-      switch (spec.container) {
-        case 'mov':
-        case 'mxf':
-          return pcm;
-        case 'mp4':
-          return sourceAudio.every((c) => c === 'aac') ? { codec: 'copy', args: ['-c:a', 'copy'] } : aac;
-        case 'webm':
-          return sourceAudio.every((c) => c === 'opus' || c === 'vorbis')
-            ? { codec: 'copy', args: ['-c:a', 'copy'] }
-            : { codec: 'libopus', args: ['-c:a', 'libopus', '-b:a', '128k'] };
-        case 'mkv':
-          return sourceAudio.every((c) => MKV_COPYABLE.has(c)) ? { codec: 'copy', args: ['-c:a', 'copy'] } : aac;
-      }
-  }
-}
-
-/** Encoders the job needs whatever its sources hold; checked before the first clip runs. */
-export function requiredEncoders(spec: JobSpec): string[] {
-  const list = [videoEncoder(spec)];
-  if (spec.audio === 'aac' || (spec.audio === 'auto' && (spec.container === 'mp4' || spec.container === 'mkv'))) list.push('aac');
-  if (spec.audio === 'pcm' || (spec.audio === 'auto' && (spec.container === 'mov' || spec.container === 'mxf'))) list.push('pcm_s24le');
-  if (spec.audio === 'auto' && spec.container === 'webm') list.push('libopus');
-  return list;
-}
+export { audioPlan, dnxhdBitrate, requiredEncoders, videoEncoder } from './formats';
 
 export function checkEncoders(spec: JobSpec, tools: Tools): void {
-  if (spec.codec === 'av1' && !AV1_ENCODERS.some((e) => tools.encoders.has(e))) {
+  const def = codecDef(spec.codec);
+  if (def.anyEncoder && !def.encoders.some((e) => tools.encoders.has(e))) {
     throw new EnvironmentError(
-      `codec av1 needs an AV1 encoder (${AV1_ENCODERS.join(', ')}) and ffmpeg at ${tools.ffmpeg} has none. Install an ffmpeg built with libsvtav1 or libaom, or choose another codec.`,
+      `codec ${spec.codec} needs an ${def.anyEncoder.family} encoder (${def.encoders.join(', ')}) and ffmpeg at ${tools.ffmpeg} has none. Install ${def.anyEncoder.install}, or choose another codec.`,
       'encoder-missing',
     );
   }
@@ -348,70 +217,20 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   }
 
   const encoder = videoEncoder(spec, opts.encoders);
-  const v: string[] = ['-c:v', encoder];
-  let pixFmt: string;
-  switch (spec.codec) {
-    case 'prores_proxy':
-    case 'prores_lt':
-    case 'prores_standard':
-    case 'prores_hq':
-    case 'prores_4444': {
-      const is4444 = spec.codec === 'prores_4444';
-      pixFmt = is4444 ? (info.hasAlpha ? 'yuva444p10le' : 'yuv444p10le') : 'yuv422p10le';
-      // Both encoders take -vendor (prores_aw would otherwise write "fmpg"), so a proxy looks the
-      // same to tools that check it whichever encoder made it; only prores_ks has -alpha_bits.
-      v.push('-profile:v', String(PRORES_PROFILE[spec.codec]), '-vendor', 'apl0');
-      if (encoder === 'prores_ks' && is4444 && info.hasAlpha) v.push('-alpha_bits', '16');
-      break;
-    }
-    case 'dnxhr_lb':
-    case 'dnxhr_sq':
-    case 'dnxhr_hq':
-      // ffmpeg's DNxHR encoder refuses smaller frames with only "maybe incorrect parameters".
-      if (size.width < 256 || size.height < 120) {
-        return {
-          error: `${spec.codec} needs a frame of at least 256x120, and this clip's proxy would be ${size.width}x${size.height}. Choose a larger resolution (e.g. "same"), or a codec such as prores_proxy or h264.`,
-        };
-      }
-      pixFmt = 'yuv422p';
-      v.push('-profile:v', spec.codec);
-      break;
-    case 'dnxhd': {
-      const rate = dnxhdBitrate(size.width, size.height, outFps);
-      if ('error' in rate) return { error: rate.error };
-      pixFmt = 'yuv422p';
-      v.push('-profile:v', 'dnxhd', '-b:v', `${rate.mbps}M`);
-      break;
-    }
-    case 'h264':
-      pixFmt = 'yuv420p';
-      v.push('-preset', 'veryfast', '-crf', '23', '-profile:v', 'high');
-      break;
-    case 'h265':
-      pixFmt = 'yuv420p';
-      v.push('-preset', 'fast', '-crf', '28', '-x265-params', 'log-level=error');
-      if (spec.container === 'mp4' || spec.container === 'mov') v.push('-tag:v', 'hvc1');
-      break;
-    case 'vp9':
-      pixFmt = 'yuv420p';
-      v.push('-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1');
-      break;
-    case 'av1':
-      pixFmt = 'yuv420p';
-      if (encoder === 'libsvtav1') v.push('-preset', '8', '-crf', '35');
-      else if (encoder === 'libaom-av1') v.push('-cpu-used', '8', '-crf', '35', '-b:v', '0', '-row-mt', '1');
-      else v.push('-speed', '10', '-qp', '120');
-      break;
-  }
+  const video = codecDef(spec.codec).video({ encoder, container: spec.container, ...size, fps: outFps, alpha: info.hasAlpha });
+  if ('error' in video) return { error: video.error };
+  const { pixFmt } = video;
+  const v: string[] = ['-c:v', encoder, ...video.args];
   filters.push(`format=${pixFmt}`);
   args.push('-vf', filters.join(','));
   args.push(...v);
   if (threads) args.push('-threads', threads);
   if (audio) args.push(...audio.args);
   else args.push('-an');
-  if (info.timecode && spec.container !== 'webm') args.push('-timecode', info.timecode);
-  if (spec.container === 'mp4' || spec.container === 'mov') args.push('-movflags', '+faststart+write_colr');
-  args.push('-f', MUXER[spec.container], fileUrl(target));
+  const container = containerDef(spec.container);
+  if (info.timecode && container.timecode) args.push('-timecode', info.timecode);
+  args.push(...container.args);
+  args.push('-f', container.muxer, fileUrl(target));
   return { args, ...size };
 }
 

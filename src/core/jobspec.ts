@@ -9,6 +9,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as jsonc from 'jsonc-parser';
 import schema from '../../schemas/jobspec.schema.json';
 import { validate as compiledValidator } from './jobspec-validator.generated';
+import { containerDef, normalizeCodec, normalizeContainer } from './formats';
 import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
 import { lookupFailure, quote, quoteJson } from './text';
@@ -530,22 +531,7 @@ export function resolveAgainst(dir: string, p: string, home?: string): string {
   return path.resolve(dir, expandHome(p, home));
 }
 
-export function normalizeContainer(c: string): Container {
-  return c.replace(/^\./, '').toLowerCase() as Container;
-}
-
-export function normalizeCodec(c: string): Codec {
-  return (c === 'hevc' ? 'h265' : c) as Codec;
-}
-
-/** Audio codecs each container can hold for the encode policies; `auto` always finds one. */
-const AUDIO_ALLOWED: Record<Container, AudioPolicy[]> = {
-  mov: ['auto', 'copy', 'aac', 'pcm', 'none'],
-  mxf: ['auto', 'copy', 'pcm', 'none'],
-  mp4: ['auto', 'copy', 'aac', 'none'],
-  mkv: ['auto', 'copy', 'aac', 'pcm', 'none'],
-  webm: ['auto', 'copy', 'none'],
-};
+export { normalizeCodec, normalizeContainer } from './formats';
 
 export function randomJobId(): string {
   return randomBytes(4).toString('hex');
@@ -766,12 +752,13 @@ async function meaningChecks(
   const codec = ok('codec') ? normalizeCodec(obj.codec as string) : undefined;
   const container = ok('container') ? normalizeContainer(obj.container as string) : undefined;
   const audio = (obj.audio as AudioPolicy | undefined) ?? 'auto';
-  if (container && ok('audio') && !AUDIO_ALLOWED[container].includes(audio)) {
+  const audioAllowed = container ? containerDef(container).audio : [];
+  if (container && ok('audio') && !audioAllowed.includes(audio)) {
     problems.push(
       problem(
         '/audio',
         'audio-container',
-        `audio "${audio}" cannot be written to ${container}. For ${container} use one of: ${AUDIO_ALLOWED[container].join(', ')}.`,
+        `audio "${audio}" cannot be written to ${container}. For ${container} use one of: ${audioAllowed.join(', ')}.`,
       ),
     );
   }

@@ -1,24 +1,8 @@
 // Types shared by the engine, the headless command and the extension. No `vscode` here, ever.
 
-export const CODECS = [
-  'prores_proxy',
-  'prores_lt',
-  'prores_standard',
-  'prores_hq',
-  'prores_4444',
-  'dnxhr_lb',
-  'dnxhr_sq',
-  'dnxhr_hq',
-  'dnxhd',
-  'h264',
-  'h265',
-  'vp9',
-  'av1',
-] as const;
-export type Codec = (typeof CODECS)[number];
-
-export const CONTAINERS = ['mov', 'mxf', 'mp4', 'mkv', 'webm'] as const;
-export type Container = (typeof CONTAINERS)[number];
+// Codecs and containers live in one table (formats.ts); these names are re-exported for everyone.
+export { CODECS, CONTAINERS, type Codec, type Container } from './formats';
+import type { Codec, Container } from './formats';
 
 export type FpsMode = 'same-as-source' | 'explicit';
 export type AudioPolicy = 'auto' | 'copy' | 'aac' | 'pcm' | 'none';

@@ -1,8 +1,9 @@
 // Verify a finished proxy before calling it COMPLETED: codec and profile, frame size, duration, audio, timecode.
-import { audioPlan, fileUrl, type SourceInfo } from './ffmpeg';
+import { fileUrl, type SourceInfo } from './ffmpeg';
+import { audioPlan, codecDef, containerDef } from './formats';
 import { runGuarded } from './guard';
 import type { Tools } from './tools';
-import type { Codec, JobSpec, VerificationCheck } from './types';
+import type { JobSpec, VerificationCheck } from './types';
 
 interface OutStream {
   codec_type?: string;
@@ -15,35 +16,6 @@ interface OutStream {
   nb_read_packets?: string;
   tags?: Record<string, string>;
 }
-
-const EXPECTED_CODEC: Record<Codec, string> = {
-  prores_proxy: 'prores',
-  prores_lt: 'prores',
-  prores_standard: 'prores',
-  prores_hq: 'prores',
-  prores_4444: 'prores',
-  dnxhr_lb: 'dnxhd',
-  dnxhr_sq: 'dnxhd',
-  dnxhr_hq: 'dnxhd',
-  dnxhd: 'dnxhd',
-  h264: 'h264',
-  h265: 'hevc',
-  vp9: 'vp9',
-  av1: 'av1',
-};
-
-/** ffprobe's profile names, lower-cased, for the codecs whose profile is the point of the choice. */
-const EXPECTED_PROFILE: Partial<Record<Codec, string[]>> = {
-  prores_proxy: ['proxy'],
-  prores_lt: ['lt'],
-  prores_standard: ['standard'],
-  prores_hq: ['hq'],
-  prores_4444: ['4444'],
-  dnxhr_lb: ['dnxhr lb'],
-  dnxhr_sq: ['dnxhr sq'],
-  dnxhr_hq: ['dnxhr hq'],
-  dnxhd: ['dnxhd'],
-};
 
 export interface Expectation {
   width: number;
@@ -107,9 +79,10 @@ export async function verifyOutput(
   checks.push({ name: 'video stream', ok: !!video, expected: 'present', actual: video ? 'present' : 'missing' });
   if (!video) return checks;
 
-  const codec = EXPECTED_CODEC[spec.codec];
+  const expected = codecDef(spec.codec).verify;
+  const codec = expected.codecName;
   checks.push({ name: 'codec', ok: video.codec_name === codec, expected: codec, actual: video.codec_name ?? 'unknown' });
-  const profiles = EXPECTED_PROFILE[spec.codec];
+  const profiles = expected.profiles;
   if (profiles) {
     const actual = (video.profile ?? '').toLowerCase();
     checks.push({
@@ -158,7 +131,7 @@ export async function verifyOutput(
     actual: `${audioCount} stream(s)`,
   });
 
-  if (source.timecode && spec.container !== 'webm') {
+  if (source.timecode && containerDef(spec.container).timecode) {
     // Matroska stores its tags upper-case (TIMECODE), mov and mxf lower-case.
     const tcOf = (tags?: Record<string, string>): string | undefined => tags?.timecode ?? tags?.TIMECODE;
     const tc = tcOf(json.format?.tags) ?? json.streams.map((s) => tcOf(s.tags)).find((t) => typeof t === 'string');
