@@ -4,20 +4,16 @@ import { runGuarded } from './guard';
 import type { Tools } from './tools';
 import { EnvironmentError } from './tools';
 import { audioPlan, codecDef, containerDef, requiredEncoders, videoEncoder } from './formats';
+import { isInterlaced, mediaFacts, pictureStream, type MediaFacts, type ProbeFormat, type ProbeStream } from './media';
 import type { JobSpec } from './types';
 
-export interface SourceInfo {
-  width: number;
-  height: number;
-  /** Frames per second as a fraction string, e.g. "24000/1001". */
-  frameRate: string | null;
-  fps: number | null;
+/** What the runner knows of a source from its one probe: the relink facts and what encoding needs. */
+export interface SourceInfo extends MediaFacts {
   pixFmt: string | null;
   hasAlpha: boolean;
+  /** The longest stream's duration (what ffmpeg's progress counts towards); null when unknown. */
   durationSeconds: number | null;
   audioCodecs: string[];
-  audioSampleRates: number[];
-  timecode: string | null;
 }
 
 /**
@@ -28,23 +24,9 @@ export function fileUrl(absPath: string): string {
   return `file:${absPath}`;
 }
 
-interface ProbeStream {
-  codec_type?: string;
-  codec_name?: string;
-  width?: number;
-  height?: number;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  pix_fmt?: string;
-  duration?: string;
-  sample_rate?: string;
-  tags?: Record<string, string>;
-  disposition?: { attached_pic?: number };
-}
-
 interface ProbeJson {
   streams?: ProbeStream[];
-  format?: { duration?: string; tags?: Record<string, string> };
+  format?: ProbeFormat;
 }
 
 export class ProbeError extends Error {
@@ -55,13 +37,6 @@ export class ProbeError extends Error {
     super(message);
     this.name = 'ProbeError';
   }
-}
-
-function fractionToNumber(f: string | undefined): number | null {
-  if (!f) return null;
-  const [n, d] = f.split('/').map(Number);
-  if (!Number.isFinite(n) || !d || !Number.isFinite(d) || n <= 0) return null;
-  return n / d;
 }
 
 export async function probeSource(tools: Tools, source: string, signal?: AbortSignal): Promise<SourceInfo> {
@@ -94,7 +69,7 @@ export async function probeSource(tools: Tools, source: string, signal?: AbortSi
       stderr,
     );
   }
-  const video = json.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0);
+  const video = pictureStream(json.streams);
   if (!video) {
     const kinds = json.streams.map((s) => s.codec_type).filter(Boolean);
     throw new ProbeError(
@@ -104,24 +79,15 @@ export async function probeSource(tools: Tools, source: string, signal?: AbortSi
       stderr,
     );
   }
-  const audio = json.streams.filter((s) => s.codec_type === 'audio');
-  const rate = video.avg_frame_rate && fractionToNumber(video.avg_frame_rate) ? video.avg_frame_rate : video.r_frame_rate;
+  const facts = mediaFacts(json.streams, json.format) as MediaFacts;
   const durations = [json.format?.duration, video.duration].map((d) => (d ? Number(d) : NaN)).filter((d) => Number.isFinite(d) && d > 0);
-  // Matroska stores its tags upper-case (TIMECODE), mov and mxf lower-case.
-  const tcOf = (tags?: Record<string, string>): string | undefined => tags?.timecode ?? tags?.TIMECODE;
-  const timecode = tcOf(json.format?.tags) ?? json.streams.map((s) => tcOf(s.tags)).find((t): t is string => typeof t === 'string') ?? null;
   const pixFmt = video.pix_fmt ?? null;
   return {
-    width: video.width ?? 0,
-    height: video.height ?? 0,
-    frameRate: rate && fractionToNumber(rate) ? rate : null,
-    fps: fractionToNumber(rate),
+    ...facts,
     pixFmt,
     hasAlpha: pixFmt !== null && /^(yuva|rgba|bgra|argb|abgr|gbrap|ya)/.test(pixFmt),
     durationSeconds: durations.length ? durations[0] : null,
-    audioCodecs: audio.map((a) => a.codec_name ?? 'unknown'),
-    audioSampleRates: audio.map((a) => Number(a.sample_rate ?? 0)),
-    timecode,
+    audioCodecs: facts.audio.map((a) => a.codec),
   };
 }
 
@@ -188,9 +154,61 @@ export interface BuildOptions {
 
 export type BuildResult = { args: string[]; width: number; height: number } | { error: string };
 
+/** swscale's name for a colour matrix, from ffprobe's; HD and larger default to BT.709, smaller to BT.601. */
+function scaleMatrix(matrix: string | null, height: number): string {
+  switch (matrix) {
+    case 'bt709':
+      return 'bt709';
+    case 'smpte170m':
+    case 'bt470bg':
+      return 'bt601';
+    case 'bt2020nc':
+    case 'bt2020c':
+      return 'bt2020';
+    case 'fcc':
+      return 'fcc';
+    case 'smpte240m':
+      return 'smpte240m';
+    default:
+      return height >= 720 ? 'bt709' : 'bt601';
+  }
+}
+
+/**
+ * Whether a start timecode can be written at another frame rate: its frame field must exist at that
+ * rate, and drop-frame timecode (";") exists only at 29.97 and 59.94.
+ */
+export function timecodeFits(tc: string, fps: number): boolean {
+  const m = /^(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})$/.exec(tc);
+  if (!m) return false;
+  const drop = m[4] === ';' || m[4] === ',';
+  const ntscDrop = Math.abs(fps - 30000 / 1001) < 0.001 || Math.abs(fps - 60000 / 1001) < 0.001;
+  if (drop && !ntscDrop) return false;
+  return Number(m[5]) < Math.round(fps);
+}
+
 /** The exact ffmpeg argument list for one clip, writing to `target` (a temporary path in the output folder). */
 export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo, target: string, opts: BuildOptions = {}): BuildResult {
-  const size = outputSize(spec.resolution, info.width, info.height);
+  // The proxy is the picture as it is displayed (a phone clip's rotation, an anamorphic pixel aspect
+  // applied) in square pixels: what every editing system shows the source as.
+  const size = outputSize(spec.resolution, info.display_width, info.display_height);
+  const interlaced = isInterlaced(info.field_order);
+  const codec = codecDef(spec.codec);
+  if (interlaced && codec.interlaced === 'none') {
+    return {
+      error: `${spec.codec} cannot keep this clip's interlacing (field order ${info.field_order}): ffmpeg's encoder for it writes progressive frames only, and a proxy of an interlaced source must stay interlaced to match it. Use prores_proxy (or another ProRes), h264, or dnxhd for interlaced sources.`,
+    };
+  }
+  const conform = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : null;
+  const container = containerDef(spec.container);
+  const keepTimecode = info.timecode !== null && container.timecode;
+  if (keepTimecode && conform !== null && info.timecode !== null && (info.fps === null || Math.abs(conform - info.fps) > 0.001)) {
+    if (!timecodeFits(info.timecode, conform)) {
+      return {
+        error: `conforming to ${conform} fps cannot keep this clip's timecode ${info.timecode} (${info.fps ? `${info.fps.toFixed(3)} fps` : 'unknown rate'}): that timecode does not exist at ${conform} fps, and a proxy without its source's timecode cannot be relinked. Use fps_mode "same-as-source" for proxies that relink.`,
+      };
+    }
+  }
   // `verbose` for ffmpeg's final per-stream statistics (frames read and written), which prove the proxy
   // complete without reading the source again; the runner keeps only warnings and errors to show.
   const args: string[] = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose', '-progress', 'pipe:1', '-n'];
@@ -205,11 +223,24 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   if (audio) args.push('-map', '0:a?');
   args.push('-map_metadata', '0');
 
-  const filters = [`scale=${size.width}:${size.height}:flags=bicubic`];
+  // Scaling converts with the source's own colour matrix and range (swscale would assume BT.601),
+  // and keeps the two fields of an interlaced picture apart.
+  const matrix = scaleMatrix(info.color.matrix, info.display_height);
+  const range = info.color.range === 'pc' ? 'full' : 'tv';
+  const scale = [
+    `scale=${size.width}:${size.height}`,
+    'flags=bicubic',
+    `in_color_matrix=${matrix}`,
+    `out_color_matrix=${matrix}`,
+    `in_range=${range}`,
+    `out_range=${range}`,
+  ];
+  if (interlaced) scale.push('interl=1');
+  const filters = [scale.join(':'), 'setsar=1'];
   let outFps = info.fps;
-  if (spec.fps_mode === 'explicit' && spec.fps_explicit) {
-    filters.push(`fps=${fpsFraction(spec.fps_explicit)}`);
-    outFps = spec.fps_explicit;
+  if (conform !== null) {
+    filters.push(`fps=${fpsFraction(conform)}`);
+    outFps = conform;
   } else {
     // One proxy frame per source frame, with its timestamp: what an editing system needs to relink
     // (mov and mp4 would otherwise duplicate or drop frames to make a variable rate constant).
@@ -217,7 +248,7 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   }
 
   const encoder = videoEncoder(spec, opts.encoders);
-  const video = codecDef(spec.codec).video({ encoder, container: spec.container, ...size, fps: outFps, alpha: info.hasAlpha });
+  const video = codec.video({ encoder, container: spec.container, ...size, fps: outFps, alpha: info.hasAlpha, interlaced });
   if ('error' in video) return { error: video.error };
   const { pixFmt } = video;
   const v: string[] = ['-c:v', encoder, ...video.args];
@@ -225,10 +256,18 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   args.push('-vf', filters.join(','));
   args.push(...v);
   if (threads) args.push('-threads', threads);
+  if (interlaced && info.field_order) args.push('-field_order', info.field_order);
+  // The source's colour tags, carried over as they are (an untagged source stays untagged).
+  const c = info.color;
+  if (c.primaries) args.push('-color_primaries', c.primaries);
+  if (c.transfer) args.push('-color_trc', c.transfer);
+  if (c.matrix) args.push('-colorspace', c.matrix);
+  if (c.range) args.push('-color_range', c.range);
   if (audio) args.push(...audio.args);
   else args.push('-an');
-  const container = containerDef(spec.container);
-  if (info.timecode && container.timecode) args.push('-timecode', info.timecode);
+  if (keepTimecode && info.timecode) args.push('-timecode', info.timecode);
+  // The reel (tape) name editors conform by: mov keeps it on its timecode track, mxf in its package.
+  if (info.reel && container.reel) args.push('-metadata', `reel_name=${info.reel}`, '-metadata:s:v:0', `reel_name=${info.reel}`);
   args.push(...container.args);
   args.push('-f', container.muxer, fileUrl(target));
   return { args, ...size };

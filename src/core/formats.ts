@@ -16,6 +16,8 @@ export interface VideoContext {
   fps: number | null;
   /** The source has an alpha channel. */
   alpha: boolean;
+  /** The source is interlaced (its fields are kept apart and its field order flagged). */
+  interlaced: boolean;
 }
 
 export type VideoOptions = { pixFmt: string; args: string[] } | { error: string };
@@ -33,6 +35,11 @@ export interface CodecDef {
   anyEncoder?: { family: string; install: string };
   /** What ffprobe reports of a correct proxy: its codec name, and profile names (lower case, by prefix). */
   verify: { codecName: string; profiles?: readonly string[] };
+  /**
+   * Interlaced sources: `native` (the encoder codes fields, field order flagged), `flag` (frames
+   * coded whole, the container flags the field order), `none` (ffmpeg's encoder cannot: refused).
+   */
+  interlaced: 'native' | 'flag' | 'none';
   /** The pixel format and encoder options for one clip, or why this clip cannot be made. */
   video(ctx: VideoContext): VideoOptions;
 }
@@ -45,6 +52,8 @@ function prores(profile: number, label: string): CodecDef {
     containers: ['mov'],
     encoders: ['prores_ks', 'prores_aw'],
     verify: { codecName: 'prores', profiles: [names[profile]] },
+    // prores_ks and prores_aw code the two fields of an interlaced frame themselves.
+    interlaced: 'native',
     video: ({ encoder, alpha }) => {
       // Both encoders take -vendor (prores_aw would otherwise write "fmpg"), so a proxy looks the
       // same to tools that check it whichever encoder made it; only prores_ks has -alpha_bits.
@@ -61,6 +70,8 @@ function dnxhr(profile: 'dnxhr_lb' | 'dnxhr_sq' | 'dnxhr_hq', label: string): Co
     containers: ['mov', 'mxf'],
     encoders: ['dnxhd'],
     verify: { codecName: 'dnxhd', profiles: [profile.replace('_', ' ')] },
+    // "Interlaced encoding is not supported for DNxHR profiles" (ffmpeg's dnxhd encoder).
+    interlaced: 'none',
     video: ({ width, height }) =>
       // ffmpeg's DNxHR encoder refuses smaller frames with only "maybe incorrect parameters".
       width < 256 || height < 120
@@ -134,9 +145,11 @@ export const CODEC_TABLE = {
     containers: ['mxf'],
     encoders: ['dnxhd'],
     verify: { codecName: 'dnxhd', profiles: ['dnxhd'] },
-    video: ({ width, height, fps }) => {
+    interlaced: 'native',
+    video: ({ width, height, fps, interlaced }) => {
       const rate = dnxhdBitrate(width, height, fps);
-      return 'error' in rate ? rate : { pixFmt: 'yuv422p', args: ['-profile:v', 'dnxhd', '-b:v', `${rate.mbps}M`] };
+      if ('error' in rate) return rate;
+      return { pixFmt: 'yuv422p', args: ['-profile:v', 'dnxhd', '-b:v', `${rate.mbps}M`, ...(interlaced ? ['-flags', '+ildct'] : [])] };
     },
   },
   h264: {
@@ -144,13 +157,18 @@ export const CODEC_TABLE = {
     containers: ['mp4', 'mov', 'mkv'],
     encoders: ['libx264'],
     verify: { codecName: 'h264' },
-    video: () => ({ pixFmt: 'yuv420p', args: ['-preset', 'veryfast', '-crf', '23', '-profile:v', 'high'] }),
+    interlaced: 'native',
+    video: ({ interlaced }) => ({
+      pixFmt: 'yuv420p',
+      args: ['-preset', 'veryfast', '-crf', '23', '-profile:v', 'high', ...(interlaced ? ['-flags', '+ildct+ilme'] : [])],
+    }),
   },
   h265: {
     label: 'H.265/HEVC (libx265), CRF 28, preset fast, tagged hvc1 for Apple players. mp4, mov or mkv.',
     containers: ['mp4', 'mov', 'mkv'],
     encoders: ['libx265'],
     verify: { codecName: 'hevc' },
+    interlaced: 'flag',
     video: ({ container }) => {
       const args = ['-preset', 'fast', '-crf', '28', '-x265-params', 'log-level=error'];
       if (container === 'mp4' || container === 'mov') args.push('-tag:v', 'hvc1');
@@ -162,6 +180,7 @@ export const CODEC_TABLE = {
     containers: ['webm', 'mkv'],
     encoders: ['libvpx-vp9'],
     verify: { codecName: 'vp9' },
+    interlaced: 'flag',
     video: () => ({ pixFmt: 'yuv420p', args: ['-crf', '32', '-b:v', '0', '-deadline', 'good', '-cpu-used', '4', '-row-mt', '1'] }),
   },
   av1: {
@@ -170,6 +189,7 @@ export const CODEC_TABLE = {
     encoders: ['libsvtav1', 'libaom-av1', 'librav1e'],
     anyEncoder: { family: 'AV1', install: 'an ffmpeg built with libsvtav1 or libaom' },
     verify: { codecName: 'av1' },
+    interlaced: 'flag',
     video: ({ encoder }) => ({
       pixFmt: 'yuv420p',
       args:
@@ -209,6 +229,8 @@ export interface ContainerDef {
   autoEncoder: string | null;
   /** It carries a start timecode (`-timecode`). */
   timecode: boolean;
+  /** It carries a reel (tape) name. */
+  reel: boolean;
   /** Muxer options every proxy gets. */
   args: readonly string[];
 }
@@ -242,6 +264,7 @@ export const CONTAINER_TABLE = {
     autoAudio: () => pcm(false),
     autoEncoder: 'pcm_s24le',
     timecode: true,
+    reel: true,
     args: ['-movflags', '+faststart+write_colr'],
   },
   mxf: {
@@ -251,6 +274,7 @@ export const CONTAINER_TABLE = {
     autoAudio: () => pcm(true),
     autoEncoder: 'pcm_s24le',
     timecode: true,
+    reel: true,
     args: [],
   },
   mp4: {
@@ -260,6 +284,7 @@ export const CONTAINER_TABLE = {
     autoAudio: (src) => (src.every((c) => c === 'aac') ? COPY : AAC),
     autoEncoder: 'aac',
     timecode: true,
+    reel: false,
     args: ['-movflags', '+faststart+write_colr'],
   },
   mkv: {
@@ -269,6 +294,7 @@ export const CONTAINER_TABLE = {
     autoAudio: (src) => (src.every((c) => MKV_COPYABLE.has(c)) ? COPY : AAC),
     autoEncoder: 'aac',
     timecode: true,
+    reel: false,
     args: [],
   },
   webm: {
@@ -279,6 +305,7 @@ export const CONTAINER_TABLE = {
       src.every((c) => c === 'opus' || c === 'vorbis') ? COPY : { codec: 'libopus', args: ['-c:a', 'libopus', '-b:a', '128k'] },
     autoEncoder: 'libopus',
     timecode: false,
+    reel: false,
     args: [],
   },
 } satisfies Record<string, ContainerDef>;

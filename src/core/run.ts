@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { fsyncDir, fsyncFile } from './durable';
 import { FfmpegLog, headlineCause, videoCounts, writeFailure } from './ffstats';
 import { buildFfmpegArgs, checkEncoders, probeSource, ProbeError, type SourceInfo } from './ffmpeg';
+import type { MediaFacts } from './media';
 import { runGuarded } from './guard';
 import { SourceIndex } from './identity';
 import { makePlan, settingsDigest } from './plan';
@@ -98,6 +99,12 @@ async function lookup(p: string): Promise<Stats | null> {
   } catch {
     return null;
   }
+}
+
+/** The relink facts of a source, without what only encoding needs. */
+function factsOf(info: SourceInfo): MediaFacts {
+  const { pixFmt: _p, hasAlpha: _a, durationSeconds: _d, audioCodecs: _c, ...facts } = info;
+  return facts;
 }
 
 /** Threads per ffmpeg process so that N processes share the machine instead of each taking every core. */
@@ -442,15 +449,20 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         `The source ${name} holds ${sourceFrames} frames of picture, but only ${decoded} could be decoded: the proxy would be ${sourceFrames - decoded} frame(s) short, and an editing system would refuse to relink it. The clip may be damaged; check it plays through, or copy it again from the card.`,
       );
     }
+    // The source's side of the relink evidence: its probe, and the frames ffmpeg read from it.
+    const sourceFacts = { ...factsOf(info), frames: sourceFrames };
     if (opts.verify !== false) {
-      const wantFps = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : info.fps;
-      r.verification = await verifyOutput(opts.tools, spec, info, tmp, {
+      const conformed = spec.fps_mode === 'explicit' && !!spec.fps_explicit;
+      const verified = await verifyOutput(opts.tools, spec, info, tmp, {
         width: built.width,
         height: built.height,
-        fps: wantFps,
+        fps: conformed ? (spec.fps_explicit ?? null) : info.fps,
         frames: framesWritten,
+        sourceFrames: conformed ? null : sourceFrames,
       });
-      const bad = r.verification.filter((c) => !c.ok);
+      r.verification = verified.checks;
+      r.relink = { source: sourceFacts, proxy: verified.proxy };
+      const bad = verified.checks.filter((c) => !c.ok);
       if (bad.length > 0) {
         await removeTmp();
         return finish(
@@ -458,6 +470,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
           `The proxy for ${name} failed verification: ${bad.map((c) => `${c.name} is ${c.actual}, expected ${c.expected}`).join('; ')}. It was not kept.`,
         );
       }
+    } else {
+      r.relink = { source: sourceFacts, proxy: null };
     }
     try {
       // On disk before it has a name: a power cut never leaves a final name on missing data.

@@ -3,6 +3,7 @@
 // Codecs and containers live in one table (formats.ts); these names are re-exported for everyone.
 export { CODECS, CONTAINERS, type Codec, type Container } from './formats';
 import type { Codec, Container } from './formats';
+import type { MediaFacts } from './media';
 
 export type FpsMode = 'same-as-source' | 'explicit';
 export type AudioPolicy = 'auto' | 'copy' | 'aac' | 'pcm' | 'none';
@@ -91,6 +92,14 @@ export interface VerificationCheck {
   ok: boolean;
   expected?: string;
   actual?: string;
+  /** What differs from the source on purpose, and why (an audio policy that resamples, say). */
+  note?: string;
+}
+
+/** A clip's source and proxy side by side, as an editing system compares them to relink. */
+export interface RelinkEvidence {
+  source: MediaFacts;
+  proxy: MediaFacts | null;
 }
 
 export interface ClipResult {
@@ -112,6 +121,7 @@ export interface ClipResult {
   /** What happened, in words a person can act on; set for every status but COMPLETED. */
   message?: string;
   verification?: VerificationCheck[];
+  relink?: RelinkEvidence;
 }
 
 export interface RunResult {

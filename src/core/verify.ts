@@ -1,21 +1,15 @@
-// Verify a finished proxy before calling it COMPLETED: codec and profile, frame size, duration, audio, timecode.
+// Verify a finished proxy before calling it COMPLETED, the way editing systems check a proxy before
+// they relink it: the codec and profile asked for, every frame ffmpeg wrote, and then each relink
+// rule as a named check against the source: frame rate, frame count, the picture as displayed, field
+// order, colour tags, each audio stream's channels, layout and rate, timecode, reel name, and the
+// video's duration. What the source's side needs comes from its one probe and ffmpeg's statistics:
+// the source is never read again.
 import { fileUrl, type SourceInfo } from './ffmpeg';
 import { audioPlan, codecDef, containerDef } from './formats';
 import { runGuarded } from './guard';
+import { describeAudio, isInterlaced, mediaFacts, type AudioFacts, type MediaFacts, type ProbeFormat, type ProbeStream } from './media';
 import type { Tools } from './tools';
 import type { JobSpec, VerificationCheck } from './types';
-
-interface OutStream {
-  codec_type?: string;
-  codec_name?: string;
-  profile?: string;
-  width?: number;
-  height?: number;
-  duration?: string;
-  avg_frame_rate?: string;
-  nb_read_packets?: string;
-  tags?: Record<string, string>;
-}
 
 export interface Expectation {
   width: number;
@@ -24,13 +18,71 @@ export interface Expectation {
   fps: number | null;
   /** Video frames ffmpeg reports it wrote: the proxy must hold every one of them. */
   frames: number;
+  /** Video frames ffmpeg read from the source (same-as-source: the proxy must have as many); null when conformed or unknown. */
+  sourceFrames: number | null;
+}
+
+/** One audio stream of the proxy as the JobSpec's `audio` policy makes it, and why it differs from the source's, if it does. */
+export interface PlannedAudio extends AudioFacts {
+  change?: string;
+}
+
+/** Each source audio stream as the proxy will carry it (empty: no audio in the proxy). */
+export function plannedAudio(spec: Pick<JobSpec, 'audio' | 'container'>, source: AudioFacts[]): PlannedAudio[] {
+  const plan = audioPlan(
+    spec,
+    source.map((a) => a.codec),
+  );
+  if (!plan) return [];
+  return source.map((a) => {
+    const out: PlannedAudio = { ...a, codec: plan.codec === 'copy' ? a.codec : plan.codec };
+    if (plan.args.includes('-ar')) {
+      const rate = Number(plan.args[plan.args.indexOf('-ar') + 1]);
+      if (rate !== a.sample_rate) {
+        out.sample_rate = rate;
+        out.change = `resampled from ${a.sample_rate} Hz to ${rate} Hz: ${spec.container} holds ${rate / 1000} kHz PCM only`;
+      }
+    } else if (plan.codec === 'libopus' && a.sample_rate !== 48000) {
+      out.sample_rate = 48000;
+      out.change = `resampled from ${a.sample_rate} Hz to 48000 Hz: Opus (audio "auto" in webm) runs at 48 kHz`;
+    }
+    return out;
+  });
+}
+
+/** What the proxy of a clip will be, as the source's facts and the JobSpec make it (the dry run shows this). */
+export function expectedProxy(
+  spec: JobSpec,
+  info: SourceInfo,
+  size: { width: number; height: number },
+): MediaFacts & { audio: PlannedAudio[] } {
+  const conform = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : null;
+  const container = containerDef(spec.container);
+  return {
+    width: size.width,
+    height: size.height,
+    sar: '1:1',
+    rotation: 0,
+    display_width: size.width,
+    display_height: size.height,
+    display_aspect: Math.round((size.width / size.height) * 10000) / 10000,
+    frame_rate: conform === null ? info.frame_rate : String(conform),
+    fps: conform ?? info.fps,
+    frames: conform === null ? info.frames : null,
+    duration: info.duration,
+    field_order: isInterlaced(info.field_order) ? info.field_order : 'progressive',
+    color: { ...info.color },
+    audio: plannedAudio(spec, info.audio),
+    timecode: container.timecode ? info.timecode : null,
+    reel: container.reel ? info.reel : null,
+  };
 }
 
 /**
- * Every container the runner writes (mov, mp4, mxf, mkv, webm) states codec, profile, frame size,
- * duration and timecode in its header, so ffprobe need not read into the picture to find them: a
- * tiny probe size keeps this per-clip probe cheap. The frames are counted by demuxing alone
- * (`-count_packets`, no decoding): a proxy cut short by a full disk holds fewer than ffmpeg wrote.
+ * Every container the runner writes states codec, profile, frame size, duration and timecode in its
+ * header, so ffprobe need not decode anything: a tiny probe size keeps this per-clip probe cheap. The
+ * frames are counted by demuxing alone (`-count_packets`, no decoding): a proxy cut short by a full
+ * disk holds fewer than ffmpeg wrote.
  */
 const VERIFY_PROBE_ARGS = [
   '-v',
@@ -43,8 +95,21 @@ const VERIFY_PROBE_ARGS = [
   '-print_format',
   'json',
   '-show_entries',
-  'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate,nb_read_packets:stream_tags=timecode:format=duration:format_tags=timecode',
+  [
+    'stream=codec_type,codec_name,profile,width,height,sample_aspect_ratio,duration,avg_frame_rate,r_frame_rate,nb_read_packets,field_order',
+    'color_range,color_space,color_transfer,color_primaries,channels,channel_layout,sample_rate',
+  ].join(',') + ':stream_tags=timecode,reel_name,rotate:stream_side_data=rotation:format=duration:format_tags=timecode,reel_name',
 ];
+
+export interface Verification {
+  checks: VerificationCheck[];
+  /** The proxy's relink facts as read back; null when it could not be read. */
+  proxy: MediaFacts | null;
+}
+
+function close(a: number, b: number, relative: number): boolean {
+  return Math.abs(a - b) <= Math.abs(b) * relative;
+}
 
 export async function verifyOutput(
   tools: Tools,
@@ -52,90 +117,111 @@ export async function verifyOutput(
   source: SourceInfo,
   output: string,
   want: Expectation,
-): Promise<VerificationCheck[]> {
+): Promise<Verification> {
   const run = await runGuarded(tools.guard, tools.ffprobe, VERIFY_PROBE_ARGS.concat(fileUrl(output)), {
     reject: false,
     stdin: 'ignore',
     timeout: 120_000,
   });
-  const checks: VerificationCheck[] = [];
-  let json: { streams?: OutStream[]; format?: { duration?: string; tags?: Record<string, string> } } = {};
+  let json: { streams?: ProbeStream[]; format?: ProbeFormat } = {};
   try {
     json = JSON.parse(String(run.stdout) || '{}') as typeof json;
   } catch {
     json = {};
   }
   if (run.exitCode !== 0 || !json.streams) {
-    return [
-      {
-        name: 'readable',
-        ok: false,
-        expected: 'ffprobe reads the proxy',
-        actual: String(run.stderr).trim().split('\n').pop() ?? `exit ${run.exitCode}`,
-      },
-    ];
+    const why = String(run.stderr).trim().split('\n').pop() || `exit ${run.exitCode}`;
+    return { checks: [{ name: 'readable', ok: false, expected: 'ffprobe reads the proxy', actual: why }], proxy: null };
   }
+  const checks: VerificationCheck[] = [];
+  const check = (name: string, ok: boolean, expected: string, actual: string, note?: string): void => {
+    checks.push({ name, ok, expected, actual, ...(note ? { note } : {}) });
+  };
   const video = json.streams.find((s) => s.codec_type === 'video');
-  checks.push({ name: 'video stream', ok: !!video, expected: 'present', actual: video ? 'present' : 'missing' });
-  if (!video) return checks;
+  const proxy = mediaFacts(json.streams, json.format);
+  check('video stream', !!video && !!proxy, 'present', video ? 'present' : 'missing');
+  if (!video || !proxy) return { checks, proxy };
 
   const expected = codecDef(spec.codec).verify;
-  const codec = expected.codecName;
-  checks.push({ name: 'codec', ok: video.codec_name === codec, expected: codec, actual: video.codec_name ?? 'unknown' });
-  const profiles = expected.profiles;
-  if (profiles) {
+  check('codec', video.codec_name === expected.codecName, expected.codecName, video.codec_name ?? 'unknown');
+  if (expected.profiles) {
     const actual = (video.profile ?? '').toLowerCase();
-    checks.push({
-      name: 'profile',
-      ok: profiles.some((p) => actual === p || actual.startsWith(p)),
-      expected: profiles.join(' or '),
-      actual: video.profile ?? 'unknown',
-    });
+    const ok = expected.profiles.some((p) => actual === p || actual.startsWith(p));
+    check('profile', ok, expected.profiles.join(' or '), video.profile ?? 'unknown');
   }
-  checks.push({
-    name: 'frame size',
-    ok: video.width === want.width && video.height === want.height,
-    expected: `${want.width}x${want.height}`,
-    actual: `${video.width}x${video.height}`,
-  });
+  check(
+    'frame size',
+    proxy.width === want.width && proxy.height === want.height,
+    `${want.width}x${want.height}`,
+    `${proxy.width}x${proxy.height}`,
+  );
+  // The picture as displayed, against the source's as displayed (rotation and pixel aspect applied):
+  // a portrait clip squeezed into a landscape frame fails here whatever size the runner computed.
+  const evenRounding = 2.5 / Math.min(want.width, want.height);
+  check(
+    'display aspect',
+    close(proxy.display_aspect, source.display_aspect, Math.max(0.005, evenRounding)) && proxy.sar === '1:1',
+    `${source.display_aspect} (${source.display_width}x${source.display_height} as displayed), square pixels`,
+    `${proxy.display_aspect} (${proxy.display_width}x${proxy.display_height}, pixel aspect ${proxy.sar})`,
+  );
 
-  const frames = Number(video.nb_read_packets ?? NaN);
-  checks.push({
-    name: 'frame count',
-    ok: frames === want.frames,
-    expected: `${want.frames} (as ffmpeg wrote them)`,
-    actual: Number.isFinite(frames) ? String(frames) : 'unreadable',
-  });
+  check(
+    'frame count',
+    proxy.frames === want.frames,
+    `${want.frames} (as ffmpeg wrote them)`,
+    proxy.frames === null ? 'unreadable' : String(proxy.frames),
+  );
+  if (want.sourceFrames !== null) {
+    check('source frames', proxy.frames === want.sourceFrames, `${want.sourceFrames} (the source's)`, String(proxy.frames));
+  }
+  if (want.fps !== null) {
+    // avg_frame_rate of a variable-rate proxy may round differently: 0.1 % is far below one frame in a thousand.
+    check('frame rate', proxy.fps !== null && close(proxy.fps, want.fps, 0.001), want.fps.toFixed(3), proxy.fps?.toFixed(3) ?? 'unknown');
+  }
+  const sourceInterlaced = isInterlaced(source.field_order);
+  const fieldOk = sourceInterlaced ? proxy.field_order === source.field_order : !isInterlaced(proxy.field_order);
+  check('field order', fieldOk, sourceInterlaced ? String(source.field_order) : 'progressive', proxy.field_order ?? 'unknown');
+  for (const key of ['primaries', 'transfer', 'matrix', 'range'] as const) {
+    const s = source.color[key];
+    if (s) check(`colour ${key}`, proxy.color[key] === s, s, proxy.color[key] ?? 'untagged');
+  }
 
-  const outDuration = Number(json.format?.duration ?? video.duration ?? NaN);
-  if (!Number.isFinite(outDuration) || outDuration <= 0) {
-    checks.push({ name: 'duration', ok: false, expected: 'a duration in the file', actual: 'unreadable' });
-  } else if (source.durationSeconds) {
+  // Durations compare video with video: audio that runs longer than the picture (phone clips) or a
+  // longer second video stream must not fail a good proxy.
+  const outDuration = proxy.duration ?? (proxy.frames !== null && proxy.fps ? proxy.frames / proxy.fps : null);
+  const formatDuration = Number(json.format?.duration ?? NaN);
+  if (outDuration === null && !(Number.isFinite(formatDuration) && formatDuration > 0)) {
+    check('duration', false, 'a duration in the file', 'unreadable');
+  } else if (outDuration !== null && source.duration) {
     // One frame of the output, plus one of the source, as both ends round to frames.
     const frame = (want.fps ? 1 / want.fps : 0.05) + (source.fps ? 1 / source.fps : 0);
-    const diff = Math.abs(outDuration - source.durationSeconds);
-    checks.push({
-      name: 'duration',
-      ok: diff <= frame + 0.001,
-      expected: `${source.durationSeconds.toFixed(3)}s ±${frame.toFixed(3)}s`,
-      actual: `${outDuration.toFixed(3)}s`,
-    });
+    check(
+      'duration',
+      Math.abs(outDuration - source.duration) <= frame + 0.001,
+      `${source.duration.toFixed(3)}s ±${frame.toFixed(3)}s (video)`,
+      `${outDuration.toFixed(3)}s`,
+    );
   }
 
-  const wantsAudio = audioPlan(spec, source.audioCodecs) !== null;
-  const audioCount = json.streams.filter((s) => s.codec_type === 'audio').length;
-  checks.push({
-    name: 'audio',
-    ok: wantsAudio ? audioCount === source.audioCodecs.length : audioCount === 0,
-    expected: wantsAudio ? `${source.audioCodecs.length} stream(s)` : 'none',
-    actual: `${audioCount} stream(s)`,
+  const planned = plannedAudio(spec, source.audio);
+  check('audio streams', proxy.audio.length === planned.length, `${planned.length}`, `${proxy.audio.length}`);
+  planned.forEach((p, i) => {
+    const got = proxy.audio[i];
+    if (!got) return;
+    // mxf and Matroska PCM store no layout: a layout is compared only where both files state one.
+    const layoutOk = p.layout === null || got.layout === null || got.layout === p.layout;
+    check(
+      `audio ${i + 1}`,
+      got.channels === p.channels && layoutOk && got.sample_rate === p.sample_rate,
+      describeAudio(p),
+      describeAudio(got),
+      p.change,
+    );
   });
 
-  if (source.timecode && containerDef(spec.container).timecode) {
-    // Matroska stores its tags upper-case (TIMECODE), mov and mxf lower-case.
-    const tcOf = (tags?: Record<string, string>): string | undefined => tags?.timecode ?? tags?.TIMECODE;
-    const tc = tcOf(json.format?.tags) ?? json.streams.map((s) => tcOf(s.tags)).find((t) => typeof t === 'string');
-    checks.push({ name: 'timecode', ok: tc === source.timecode, expected: source.timecode, actual: tc ?? 'none' });
-  }
-  return checks;
+  const container = containerDef(spec.container);
+  if (source.timecode && container.timecode)
+    check('timecode', proxy.timecode === source.timecode, source.timecode, proxy.timecode ?? 'none');
+  if (source.reel && container.reel) check('reel', proxy.reel === source.reel, source.reel, proxy.reel ?? 'none');
+  return { checks, proxy };
 }

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { core } from './helpers/core';
+import { sourceInfo } from './helpers/info';
 import { ROOT } from './helpers/paths';
 
 interface Rule {
@@ -80,18 +81,7 @@ test('the argument builder, verification and validation read the table: every co
         audio: 'auto',
         prores_encoder: 'prores_ks',
       } as Parameters<typeof core.buildFfmpegArgs>[0];
-      const info = {
-        width: 1920,
-        height: 1080,
-        frameRate: '25/1',
-        fps: 25,
-        pixFmt: 'yuv420p',
-        hasAlpha: false,
-        durationSeconds: 1,
-        audioCodecs: ['pcm_s16le'],
-        audioSampleRates: [48000],
-        timecode: '01:00:00:00',
-      };
+      const info = sourceInfo();
       const built = core.buildFfmpegArgs(spec, '/m/a.mov', info, '/o/t.tmp');
       assert.ok(!('error' in built), `${codec} in ${container}: ${'error' in built ? built.error : ''}`);
       const args = built.args;
