@@ -15,6 +15,8 @@ import {
   problemLine,
   singleLines,
   formatDuration,
+  describeFacts,
+  planOutputs,
   type LoadResult,
   type Problem,
   type RunEvent,
@@ -114,7 +116,8 @@ async function cmdValidate(file: string, json: boolean): Promise<number> {
   if (typeof loaded === 'number') return loaded;
   const { spec } = loaded as Extract<LoadResult, { ok: true }>;
   if (json) {
-    out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec }, null, 2));
+    const outputs = planOutputs(spec, new Date()).map((c) => ({ index: c.index, source: c.source, output: c.output }));
+    out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec, outputs }, null, 2));
   } else {
     for (const p of loaded.problems) err(problemLine(file, p));
     out(
@@ -136,6 +139,8 @@ async function cmdDryRun(file: string, values: { json?: boolean; ffmpeg?: string
   } else {
     clips.forEach((c, i) => {
       out(`[${i + 1}/${clips.length}] ${path.basename(c.source)} → ${c.output}`);
+      if (c.source_facts) out(`     Source: ${describeFacts(c.source_facts)}`);
+      if (c.proxy_expected) out(`     Proxy:  ${describeFacts(c.proxy_expected)}`);
       out(c.problem ? `     Problem: ${c.problem}` : `     ${c.commandLine}`);
     });
     out('Dry run: nothing was written. A real run writes each proxy to a temporary file in the output folder first.');

@@ -1,5 +1,6 @@
 // The seed's lines for a run, and the validation report, as plain text. Shared by the CLI and the extension's log.
 import * as path from 'node:path';
+import { describeAudio, type MediaFacts } from './media';
 import type { ClipResult, Problem, RunResult } from './types';
 
 const secs = (s: number): string => `${s.toFixed(1)}s`;
@@ -97,4 +98,20 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** One line for a clip's relink facts: "960x540 (16:9), 25 fps, 50 frames, tt, 2 audio: 2 ch stereo 48000 Hz; 1 ch mono 48000 Hz, TC 01:00:00:00, reel A001". */
+export function describeFacts(f: MediaFacts): string {
+  const parts = [
+    `${f.display_width}x${f.display_height}${f.sar !== '1:1' ? ` stored ${f.width}x${f.height} (pixel aspect ${f.sar})` : ''}${f.rotation ? ` rotated ${f.rotation}°` : ''}`,
+  ];
+  if (f.fps) parts.push(`${Math.round(f.fps * 1000) / 1000} fps`);
+  if (f.frames !== null) parts.push(`${f.frames} frames`);
+  if (f.field_order && f.field_order !== 'progressive') parts.push(`interlaced ${f.field_order}`);
+  const c = [f.color.primaries, f.color.transfer, f.color.matrix].filter(Boolean);
+  if (c.length) parts.push(`colour ${c.join('/')}${f.color.range ? ` ${f.color.range}` : ''}`);
+  parts.push(f.audio.length ? `${f.audio.length} audio: ${f.audio.map(describeAudio).join('; ')}` : 'no audio');
+  if (f.timecode) parts.push(`TC ${f.timecode}`);
+  if (f.reel) parts.push(`reel ${f.reel}`);
+  return parts.join(', ');
 }

@@ -194,38 +194,52 @@ export async function outputCollisions(
 ): Promise<{ collisions: OutputCollision[]; foldable: OutputCollision[] }> {
   const collisions: OutputCollision[] = [];
   const foldable: OutputCollision[] = [];
-  const byDir = new Map<string, { index: number; path: string }[]>();
+  const exactFirst = new Map<string, number>();
+  const groups = new Map<string, { index: number; path: string }[]>();
   for (const o of outputs) {
-    const dir = path.dirname(o.path);
-    let list = byDir.get(dir);
-    if (!list) byDir.set(dir, (list = []));
-    list.push(o);
+    const first = exactFirst.get(o.path);
+    if (first !== undefined) {
+      collisions.push({ index: o.index, first, folding: null });
+      continue;
+    }
+    exactFirst.set(o.path, o.index);
+    // Whole paths, not names: mirrored folders (A001/ and a001/) fold together on a card too.
+    const wide = nameKey(o.path, ASSUMED);
+    const group = groups.get(wide);
+    if (group) group.push(o);
+    else groups.set(wide, [o]);
   }
-  for (const [dir, list] of byDir) {
-    const firstBy = (key: (name: string) => string): Map<number, number> => {
-      const seen = new Map<string, number>();
-      const hits = new Map<number, number>();
-      for (const o of list) {
-        const k = key(path.basename(o.path));
-        const first = seen.get(k);
-        if (first === undefined) seen.set(k, o.index);
-        else hits.set(o.index, first);
-      }
-      return hits;
-    };
-    const exact = firstBy((n) => n);
-    for (const [index, first] of exact) collisions.push({ index, first, folding: null });
-    const wide = firstBy((n) => nameKey(n, ASSUMED));
-    if (wide.size === exact.size) continue;
-    // Some names fold together somewhere: ask this volume how it folds.
-    const folding = await volumeFolding(await nearestExisting(dir));
-    const strict = firstBy((n) => nameKey(n, folding));
-    for (const [index, first] of strict) if (!exact.has(index)) collisions.push({ index, first, folding });
-    for (const [index, first] of wide) if (!strict.has(index)) foldable.push({ index, first, folding });
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    // The paths fold together somewhere: ask the volume below their common folder how it folds.
+    const anchor = await nearestExisting(commonFolder(group.map((o) => o.path)));
+    const folding = await volumeFolding(anchor);
+    const strictFirst = new Map<string, number>();
+    for (const o of group) {
+      const key = nameKey(path.relative(anchor, o.path), folding);
+      const first = strictFirst.get(key);
+      if (first === undefined) strictFirst.set(key, o.index);
+      else collisions.push({ index: o.index, first, folding });
+    }
+    const firstOfGroup = group[0].index;
+    for (const o of group.slice(1))
+      if (!collisions.some((c) => c.index === o.index)) foldable.push({ index: o.index, first: firstOfGroup, folding });
   }
   collisions.sort((a, b) => a.index - b.index);
   foldable.sort((a, b) => a.index - b.index);
   return { collisions, foldable };
+}
+
+/** The deepest folder that textually contains every path. */
+export function commonFolder(paths: string[]): string {
+  const split = paths.map((p) => path.dirname(p).split(path.sep));
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const seg = split[0][i];
+    if (seg === undefined || split.some((s) => s[i] !== seg)) break;
+    out.push(seg);
+  }
+  return out.join(path.sep) || path.sep;
 }
 
 /** The folder itself, or the nearest ancestor that exists: the volume a folder not yet made will be on. */

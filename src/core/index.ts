@@ -12,12 +12,13 @@ export {
   checkEncoders,
   type SourceInfo,
 } from './ffmpeg';
-export { planOutputs, dryRun, type DryRunClip } from './plan';
+export { planOutputs, makePlan, dryRun, type DryRunClip, type DryRunOptions } from './plan';
 export { runJob, threadBudget, DEFAULT_STALL_TIMEOUT_SECONDS, type RunOptions } from './run';
 export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, REPORT_SCHEMA } from './report';
 export { ProgressParser } from './progress';
 export { cleanStaleTemps, isTempName } from './temp';
-export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLine, formatDuration } from './format';
+export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLine, formatDuration, describeFacts } from './format';
+export { type MediaFacts, type AudioFacts } from './media';
 export { resolveSelection, type Selection, type SelectionRequest } from './selection';
 export { mergeReports } from './merge';
 export {

@@ -13,7 +13,9 @@ import { containerDef, normalizeCodec, normalizeContainer } from './formats';
 import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
 import { lookupFailure, quote, quoteJson } from './text';
-import type { AudioPolicy, Codec, Container, JobSpec, Problem } from './types';
+import { commonFolder } from './identity';
+import { outputFolder } from './plan';
+import type { AudioPolicy, Codec, Container, JobSpec, Layout, Problem } from './types';
 
 export type LoadResult = { ok: true; spec: JobSpec; problems: Problem[] } | { ok: false; problems: Problem[] };
 
@@ -381,6 +383,44 @@ const TYPE_HINTS: Record<string, string> = {
   max_concurrent_jobs: 'a whole number from 1 to 16',
 };
 
+/**
+ * The schema's rules that tie two fields together (one field only makes sense with a value of the
+ * other), found by what they require rather than by their position in `allOf`.
+ */
+const PAIRED_RULES: { index: number; pointer: string; code: string; message: string }[] = (() => {
+  type Rule = { if?: { required?: string[]; properties?: Record<string, { const?: string }> } };
+  const rules = (schema as { allOf: Rule[] }).allOf;
+  const find = (pred: (r: Rule) => boolean): number => rules.findIndex(pred);
+  return [
+    {
+      index: find((r) => r.if?.properties?.fps_mode?.const === 'explicit'),
+      pointer: '/fps_mode',
+      code: 'fps-explicit-missing',
+      message: 'fps_mode is "explicit" but fps_explicit is missing: add "fps_explicit" with the frame rate, e.g. 25 or 23.976.',
+    },
+    {
+      index: find((r) => r.if?.required?.[0] === 'fps_explicit'),
+      pointer: '/fps_explicit',
+      code: 'fps-explicit-unused',
+      message: 'fps_explicit is set but fps_mode is not "explicit": add "fps_mode": "explicit" to apply it, or remove fps_explicit.',
+    },
+    {
+      index: find((r) => r.if?.required?.[0] === 'layout_root'),
+      pointer: '/layout_root',
+      code: 'layout-root-unused',
+      message:
+        'layout_root is set but layout is not "mirror": add "layout": "mirror" to recreate the sources\' folders under output_directory, or remove layout_root.',
+    },
+    {
+      index: find((r) => r.if?.required?.[0] === 'proxy_folder'),
+      pointer: '/proxy_folder',
+      code: 'proxy-folder-unused',
+      message:
+        'proxy_folder is set but layout is not "beside-source": add "layout": "beside-source" to put proxies in a folder beside each source, or remove proxy_folder.',
+    },
+  ].filter((r) => r.index >= 0);
+})();
+
 function schemaProblems(errors: ErrorObject[]): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
@@ -399,24 +439,9 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
     const parent = (e.parentSchema ?? {}) as { patternErrorMessage?: string };
     if (e.keyword === 'if') continue;
     if (anyOfPaths.has(ptr) && e.schemaPath.includes('/anyOf/')) continue;
-    if (e.schemaPath.startsWith('#/allOf/6/') || e.schemaPath.startsWith('#/allOf/7/')) {
-      if (e.schemaPath.startsWith('#/allOf/6/')) {
-        push(
-          problem(
-            '/fps_mode',
-            'fps-explicit-missing',
-            'fps_mode is "explicit" but fps_explicit is missing: add "fps_explicit" with the frame rate, e.g. 25 or 23.976.',
-          ),
-        );
-      } else {
-        push(
-          problem(
-            '/fps_explicit',
-            'fps-explicit-unused',
-            'fps_explicit is set but fps_mode is not "explicit": add "fps_mode": "explicit" to apply it, or remove fps_explicit.',
-          ),
-        );
-      }
+    const pairing = PAIRED_RULES.find((r) => e.schemaPath.startsWith(`#/allOf/${r.index}/`));
+    if (pairing) {
+      push(problem(pairing.pointer, pairing.code, pairing.message));
       continue;
     }
     switch (e.keyword) {
@@ -766,6 +791,56 @@ async function meaningChecks(
   const jobIdGiven = typeof obj.job_id === 'string' && ok('job_id');
   const jobId = jobIdGiven ? (obj.job_id as string) : randomJobId();
 
+  // Layout: where each proxy goes, and that it can go there.
+  const layout = ok('layout') ? (obj.layout as Layout) : 'flat';
+  const proxyFolder = ok('proxy_folder') ? (obj.proxy_folder as string) : 'Proxy';
+  let layoutRoot: string | undefined;
+  if (layout === 'mirror' && ok('sources')) {
+    layoutRoot = ok('layout_root') ? resolveAgainst(dir, obj.layout_root as string, opts.home) : commonFolder(sources);
+    if (checkFs && ok('layout_root')) {
+      const st = await statLooked(layoutRoot, true);
+      if (!isStats(st) || !st.isDirectory())
+        problems.push(
+          problem(
+            '/layout_root',
+            'layout-root-missing',
+            `layout_root is not an existing folder: ${quote(layoutRoot)}. Point it at the folder whose tree the proxies mirror (a card's root, say).`,
+          ),
+        );
+    }
+    sources.forEach((src, i) => {
+      const rel = path.relative(layoutRoot as string, path.dirname(src));
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        problems.push(
+          problem(
+            `/sources/${i}`,
+            'source-outside-layout-root',
+            `sources[${i}] ${quoteJson(written[i])} is not inside layout_root ${quote(layoutRoot as string)}: mirror recreates only folders below it. Move layout_root up, or list this source in another JobSpec.`,
+          ),
+        );
+      }
+    });
+  }
+  if (layout === 'beside-source' && checkFs) {
+    // Proxies go beside the sources: their folders must take a new folder (a card mounted read-only cannot).
+    const seenFolders = new Set<string>();
+    for (const f of identified) {
+      const folder = path.dirname(f.path);
+      if (seenFolders.has(folder)) continue;
+      seenFolders.add(folder);
+      const why = await notWritable(folder, false);
+      if (why)
+        problems.push(
+          problem(
+            `/sources/${f.index}`,
+            'proxy-folder-not-writable',
+            `The folder of sources[${f.index}] ${quoteJson(written[f.index])} cannot take its ${quoteJson(proxyFolder)} folder: ${quote(folder)} is not writable (${why}). Copy the card to a writable disk, or use layout "flat" or "mirror".`,
+          ),
+        );
+    }
+  }
+  const placement = { layout, layout_root: layoutRoot, proxy_folder: proxyFolder, output_directory: outDir };
+
   // Naming: tokens, the multi-source rule, then each resolved name, collisions and outputs that are sources.
   if (ok('naming_template')) {
     const template = obj.naming_template as string;
@@ -813,7 +888,7 @@ async function meaningChecks(
           );
           continue;
         }
-        if (outDir) planned.push({ index: i, path: path.join(outDir, full) });
+        if (outDir) planned.push({ index: i, path: path.join(outputFolder(placement, sources[i]), full) });
       }
       for (const p of await outputProblems(planned, sources, written, realSources, identified, checkFs)) problems.push(p);
     }
@@ -836,7 +911,10 @@ async function meaningChecks(
     max_concurrent_jobs: (obj.max_concurrent_jobs as number | undefined) ?? 1,
     overwrite: (obj.overwrite as JobSpec['overwrite'] | undefined) ?? 'never',
     prores_encoder: (obj.prores_encoder as JobSpec['prores_encoder'] | undefined) ?? 'prores_ks',
+    layout,
+    proxy_folder: proxyFolder,
   };
+  if (layoutRoot) spec.layout_root = layoutRoot;
   if (typeof obj.fps_explicit === 'number') spec.fps_explicit = obj.fps_explicit;
   if (typeof obj.created_at === 'string') spec.created_at = obj.created_at;
   return { problems, spec };

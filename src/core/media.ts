@@ -35,7 +35,7 @@ export interface MediaFacts {
   /** As a fraction ("24000/1001"); null when unknown. */
   frame_rate: string | null;
   fps: number | null;
-  /** Video frames: counted in the proxy; read by ffmpeg from the source. Null when not known (yet). */
+  /** Video frames: counted in the proxy; read by ffmpeg from the source (before that, the header's count). Null when not known. */
   frames: number | null;
   /** The video stream's own duration in seconds (not the longest stream's). */
   duration: number | null;
@@ -120,7 +120,8 @@ export function mediaFacts(streams: ProbeStream[], format: ProbeFormat | undefin
   const [dw, dh] = rotation % 180 === 0 ? [shownW, height] : [height, shownW];
   const avg = fractionToNumber(v.avg_frame_rate) ? v.avg_frame_rate : undefined;
   const rate = avg ?? (fractionToNumber(v.r_frame_rate) ? v.r_frame_rate : undefined) ?? null;
-  const counted = v.nb_read_packets !== undefined ? Number(v.nb_read_packets) : NaN;
+  // Counted by demuxing when asked for (-count_packets); else what the header says, if it says.
+  const counted = Number(v.nb_read_packets ?? v.nb_frames ?? NaN);
   const duration = Number(v.duration ?? NaN);
   const timecode = tag(format?.tags, 'timecode') ?? streams.map((s) => tag(s.tags, 'timecode')).find((t) => typeof t === 'string') ?? null;
   const reel = tag(format?.tags, 'reel_name') ?? streams.map((s) => tag(s.tags, 'reel_name')).find((t) => typeof t === 'string') ?? null;

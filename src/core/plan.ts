@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { buildFfmpegArgs, formatCommandLine, probeSource, ProbeError } from './ffmpeg';
 import { indexWidth, parseTemplate, resolveTemplate } from './naming';
 import type { Tools } from './tools';
+import type { MediaFacts } from './media';
 import type { JobSpec, PlannedClipInfo } from './types';
+import { expectedProxy } from './verify';
 
 export interface PlanOptions {
   /** The clock for {date}/{time}: the run's start, or an earlier run's for a re-run. */
@@ -36,6 +38,23 @@ export function planFingerprint(spec: JobSpec, jobId: string, clips: PlannedClip
   return `sha256:${h.digest('hex')}`;
 }
 
+/** The folder a source's proxy goes to, as the layout says. */
+export function outputFolder(spec: Pick<JobSpec, 'layout' | 'layout_root' | 'proxy_folder' | 'output_directory'>, source: string): string {
+  switch (spec.layout) {
+    case 'flat':
+      return spec.output_directory;
+    case 'mirror':
+      return path.join(spec.output_directory, path.relative(spec.layout_root ?? path.dirname(source), path.dirname(source)));
+    case 'beside-source':
+      return path.join(path.dirname(source), spec.proxy_folder);
+  }
+}
+
+/** Where a layout's folders start: what exists before a run (nothing above it is ever created). */
+export function outputBase(spec: Pick<JobSpec, 'layout' | 'output_directory'>, source: string): string {
+  return spec.layout === 'beside-source' ? path.dirname(source) : spec.output_directory;
+}
+
 export function makePlan(spec: JobSpec, opts: PlanOptions): Plan {
   const { parts } = parseTemplate(spec.naming_template);
   const jobId = opts.jobId ?? spec.job_id;
@@ -44,7 +63,7 @@ export function makePlan(spec: JobSpec, opts: PlanOptions): Plan {
     index,
     source,
     output: path.join(
-      spec.output_directory,
+      outputFolder(spec, source),
       `${resolveTemplate(parts, { source, index, total: spec.sources.length, indexWidth: width, jobId, codec: spec.codec, resolution: spec.resolution, now: opts.now })}.${spec.container}`,
     ),
   }));
@@ -61,21 +80,46 @@ export interface DryRunClip extends PlannedClipInfo {
   commandLine: string;
   /** Why this clip could not run, when probing or building failed. */
   problem?: string;
+  /** The source as probed, and the proxy it will become: what an editing system will compare. */
+  source_facts?: MediaFacts;
+  proxy_expected?: MediaFacts;
+}
+
+export interface DryRunOptions {
+  now?: Date;
+  threads?: number;
+  /** Stops probing; the clips not reached are left out. */
+  signal?: AbortSignal;
+  /** After each clip, with how many of how many are done (an editor shows progress with it). */
+  onClip?: (done: number, total: number, clip: DryRunClip) => void;
 }
 
 /** Probe each source and build its command line exactly as a run would, writing to the final output path. */
-export async function dryRun(spec: JobSpec, tools: Tools, opts: { now?: Date; threads?: number } = {}): Promise<DryRunClip[]> {
+export async function dryRun(spec: JobSpec, tools: Tools, opts: DryRunOptions = {}): Promise<DryRunClip[]> {
   const plan = planOutputs(spec, opts.now ?? new Date());
   const out: DryRunClip[] = [];
   for (const clip of plan) {
+    if (opts.signal?.aborted) break;
+    let entry: DryRunClip;
     try {
-      const info = await probeSource(tools, clip.source);
+      const info = await probeSource(tools, clip.source, opts.signal);
       const built = buildFfmpegArgs(spec, clip.source, info, clip.output, { threads: opts.threads, encoders: tools.encoders });
-      if ('error' in built) out.push({ ...clip, args: [], commandLine: '', problem: built.error });
-      else out.push({ ...clip, args: built.args, commandLine: formatCommandLine(tools.ffmpeg, built.args) });
+      const { pixFmt: _p, hasAlpha: _a, durationSeconds: _d, audioCodecs: _c, ...facts } = info;
+      if ('error' in built) entry = { ...clip, args: [], commandLine: '', problem: built.error, source_facts: facts };
+      else
+        entry = {
+          ...clip,
+          args: built.args,
+          commandLine: formatCommandLine(tools.ffmpeg, built.args),
+          source_facts: facts,
+          proxy_expected: expectedProxy(spec, info, built),
+        };
     } catch (err) {
-      out.push({ ...clip, args: [], commandLine: '', problem: err instanceof ProbeError ? err.message : String(err) });
+      if (opts.signal?.aborted) break;
+      entry = { ...clip, args: [], commandLine: '', problem: err instanceof ProbeError ? err.message : String(err) };
     }
+    out.push(entry);
+    opts.onClip?.(out.length, plan.length, entry);
   }
   return out;
 }

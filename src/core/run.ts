@@ -13,7 +13,8 @@ import { buildFfmpegArgs, checkEncoders, probeSource, ProbeError, type SourceInf
 import type { MediaFacts } from './media';
 import { runGuarded } from './guard';
 import { SourceIndex } from './identity';
-import { makePlan, settingsDigest } from './plan';
+import { FolderError, makeOutputFolder, removeIfEmpty } from './folders';
+import { makePlan, outputBase, settingsDigest } from './plan';
 import { ProgressParser } from './progress';
 import {
   currentWriter,
@@ -213,12 +214,19 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     report_path: reportPath,
   });
 
-  const removed = await cleanStaleTemps(spec.output_directory);
-  if (removed.length)
-    emit({
-      type: 'notice',
-      message: `Removed ${removed.length} temporary file(s) left in ${spec.output_directory} by an earlier run that was stopped: ${removed.join(', ')}`,
-    });
+  // Leftovers of stopped runs are removed from each folder this run writes to, once, before its first clip there.
+  const cleaned = new Set<string>();
+  const cleanFolderOnce = async (dir: string): Promise<void> => {
+    if (cleaned.has(dir)) return;
+    cleaned.add(dir);
+    const removed = await cleanStaleTemps(dir);
+    if (removed.length)
+      emit({
+        type: 'notice',
+        message: `Removed ${removed.length} temporary file(s) left in ${dir} by an earlier run that was stopped: ${removed.join(', ')}`,
+      });
+  };
+  await cleanFolderOnce(spec.output_directory);
 
   const record = async (r: ClipResult): Promise<void> => {
     if (!reportPath) return;
@@ -317,9 +325,18 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       probes.delete(pos);
     }
 
-    const tmp = path.join(spec.output_directory, tempName(spec.container));
+    const folder = path.dirname(clip.output);
+    const tmp = path.join(folder, tempName(spec.container));
     const built = buildFfmpegArgs(spec, clip.source, info, tmp, { threads, encoders: opts.tools.encoders });
     if ('error' in built) return finish('FAILED', `${name}: ${built.error}`);
+    // The layout's folder is made now that the clip runs (and taken away again if it fails).
+    let created: string[] = [];
+    try {
+      created = await makeOutputFolder(outputBase(spec, clip.source), folder);
+    } catch (err) {
+      return finish('FAILED', `${name}: ${err instanceof FolderError ? err.message : String(err)}`);
+    }
+    await cleanFolderOnce(folder);
     r.ffmpeg_args = built.args;
     emit({
       type: 'clip-started',
@@ -334,6 +351,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const removeTmp = async (): Promise<void> => {
       heartbeat.delete(tmp);
       await fs.rm(tmp, { force: true }).catch(() => undefined);
+      await removeIfEmpty(created);
     };
     const parser = new ProgressParser(info.durationSeconds);
     const log = new FfmpegLog(200);
@@ -479,6 +497,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       await moveIntoPlace(tmp, clip.output, spec.overwrite === 'replace', sources);
       heartbeat.delete(tmp);
       await fsyncDir(path.dirname(clip.output));
+      // Folders this clip made are new entries in their parents: flushed too.
+      for (const dir of created) await fsyncDir(path.dirname(dir));
     } catch (err) {
       await removeTmp();
       return finish('FAILED', `Could not move the finished proxy into place at ${quote(clip.output)}: ${(err as Error).message}`);

@@ -9,6 +9,7 @@ export type FpsMode = 'same-as-source' | 'explicit';
 export type AudioPolicy = 'auto' | 'copy' | 'aac' | 'pcm' | 'none';
 export type OverwritePolicy = 'never' | 'skip' | 'replace';
 export type ProresEncoder = 'prores_ks' | 'prores_aw';
+export type Layout = 'flat' | 'mirror' | 'beside-source';
 
 /** A JobSpec after validation: defaults filled in, aliases and case folded, paths absolute. */
 export interface JobSpec {
@@ -33,6 +34,12 @@ export interface JobSpec {
   max_concurrent_jobs: number;
   overwrite: OverwritePolicy;
   prores_encoder: ProresEncoder;
+  /** Where proxies go (reports always go to output_directory). */
+  layout: Layout;
+  /** Absolute; with layout mirror: the folder whose tree is recreated under output_directory. */
+  layout_root?: string;
+  /** With layout beside-source: the folder made beside each source. */
+  proxy_folder: string;
   created_at?: string;
 }
 

@@ -324,6 +324,8 @@ describe('security: outputs stay in output_directory', () => {
               max_concurrent_jobs: 1,
               overwrite: 'never',
               prores_encoder: 'prores_ks',
+              layout: 'flat',
+              proxy_folder: 'Proxy',
             });
             const info = (tc: string | null): SourceInfo =>
               sourceInfo({
