@@ -268,16 +268,17 @@ describe('rule 5: no stolen temporary files across PID namespaces', { skip: unsh
       // Not exec, and not the last command (bash would exec that): the command must not be pid 1.
       '"$@"; status=$?; exit $status',
     ].join('\n');
-    const pidFile = path.join(dir, 'ffmpeg.pids');
-    let innerDone: Promise<CliResult> | undefined;
-    const innerRun = (innerDone = runCli(['execute', inner, ...toolArgs(REALTIME)], {
-      wrap: ['unshare', '--pid', '--fork', '--mount-proc', 'bash', '-c', script, 'bash'],
-      env: { STANDIN_PIDFILE: pidFile },
+    // No pid file here: pids of the inner namespace name other processes out here. --kill-child
+    // ends the whole namespace (its pid 1, and so everything in it) when unshare is killed.
+    let unshare: ChildProcess | undefined;
+    const innerRun = runCli(['execute', inner, ...toolArgs(REALTIME)], {
+      wrap: ['unshare', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', '-c', script, 'bash'],
       timeoutMs: 120_000,
-    }));
+      onSpawn: (c) => (unshare = c),
+    });
     t.after(async () => {
-      await killRecorded(pidFile);
-      await innerDone?.catch(() => undefined);
+      if (unshare?.exitCode === null && unshare.signalCode === null) unshare.kill('SIGKILL');
+      await innerRun.catch(() => undefined);
     });
     const tmp = await waitFor('the inner run writing its temporary proxy', () => tempProxyWithData(out), 60_000);
     const [ns, pid] = /^\.jobspec-tmp-[0-9a-f]{8}-n(\d+)-(\d+)-/.exec(tmp)?.slice(1) ?? [];
