@@ -334,7 +334,19 @@ async function cmdMerge(files: string[], values: { json?: boolean; out?: string 
     }
     out('');
     merged.clips.forEach((c, i) => clipLines(c, i + 1, merged.clips.length).forEach(out));
-    multiFooter(merged).forEach(out);
+    // A shard without a report is a gap, not a failure: the result line says which shard it is.
+    const count = merged.merge.shards.length;
+    const gaps = merged.merge.shards
+      .filter((s) => s.missing || s.running)
+      .map((s) => `shard ${s.index}/${count} ${s.missing ? 'is missing (no report given)' : 'is still running'}`);
+    const footer = multiFooter(merged);
+    if (gaps.length) {
+      const failed = merged.clips.some((c) => c.status === 'FAILED' || c.status === 'CANCELLED');
+      footer[footer.findIndex((l) => l.startsWith('Result: '))] = failed
+        ? `Result: One or more clips failed, and ${gaps.join(', ')}`
+        : `Result: Incomplete: ${gaps.join(', ')}`;
+    }
+    footer.forEach(out);
   }
   return merged.exit_code;
 }

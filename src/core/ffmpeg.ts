@@ -1,6 +1,7 @@
 // Probing sources and building ffmpeg argument lists per the codec/container matrix.
 // One argument builder for the runner, the dry run and the benchmark.
 import { runGuarded } from './guard';
+import { lookupFailure, quote } from './text';
 import type { Tools } from './tools';
 import { EnvironmentError } from './tools';
 import { audioPlan, codecDef, containerDef, requiredEncoders, videoEncoder } from './formats';
@@ -39,6 +40,27 @@ export class ProbeError extends Error {
   }
 }
 
+/**
+ * ffprobe's last line when the system would not let it open the file ("file:/x: Permission denied"):
+ * the cause is the file's permissions or path, not its content, and the message must say so.
+ */
+const OPEN_FAILURES: [RegExp, string][] = [
+  [/: Permission denied$/, 'EACCES'],
+  [/: Operation not permitted$/, 'EPERM'],
+  [/: No such file or directory$/, 'ENOENT'],
+  [/: Not a directory$/, 'ENOTDIR'],
+  [/: Too many levels of symbolic links$/, 'ELOOP'],
+  [/: File name too long$/, 'ENAMETOOLONG'],
+  [/: Input\/output error$/, 'EIO'],
+];
+
+function openFailure(source: string, last: string | undefined): string | undefined {
+  const code = last === undefined ? undefined : OPEN_FAILURES.find(([re]) => re.test(last))?.[1];
+  if (!code || last === undefined) return undefined;
+  const why = code === 'ENOENT' ? 'it no longer exists' : lookupFailure(code, source);
+  return `it cannot be opened: ${why} (ffprobe said: ${quote(last, 400)})`;
+}
+
 export async function probeSource(tools: Tools, source: string, signal?: AbortSignal): Promise<SourceInfo> {
   const run = await runGuarded(
     tools.guard,
@@ -64,8 +86,10 @@ export async function probeSource(tools: Tools, source: string, signal?: AbortSi
     json = {};
   }
   if (run.exitCode !== 0 || !json.streams) {
+    const cannotOpen = openFailure(source, stderr[stderr.length - 1]);
+    if (cannotOpen) throw new ProbeError(cannotOpen, stderr);
     throw new ProbeError(
-      `ffprobe cannot read it as media${stderr.length ? `: ${stderr[stderr.length - 1]}` : ''}. The file may be corrupt or not a video; check it plays, or copy it again from the card.`,
+      `ffprobe cannot read it as media${stderr.length ? `: ${quote(stderr[stderr.length - 1], 400)}` : ''}. The file may be corrupt or not a video; check it plays, or copy it again from the card.`,
       stderr,
     );
   }

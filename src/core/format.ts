@@ -1,6 +1,7 @@
 // The seed's lines for a run, and the validation report, as plain text. Shared by the CLI and the extension's log.
 import * as path from 'node:path';
 import { describeAudio, type MediaFacts } from './media';
+import { shorten } from './text';
 import type { ClipResult, Problem, RunResult } from './types';
 
 const secs = (s: number): string => `${s.toFixed(1)}s`;
@@ -88,7 +89,8 @@ export function singleLines(result: RunResult): string[] {
 /** `file:line:col: error: message [code]`, the form editors and CI annotators understand. */
 export function problemLine(file: string, p: Problem): string {
   const where = p.line ? `${file}:${p.line}:${p.column}` : file;
-  const field = p.pointer ? ` (${p.pointer})` : '';
+  // The pointer holds a key as written: an absurdly long one is shortened like any quoted value.
+  const field = p.pointer ? ` (${shorten(p.pointer, 120)})` : '';
   return `${where}: ${p.severity}: ${p.message}${field} [${p.code}]`;
 }
 

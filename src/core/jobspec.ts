@@ -12,7 +12,7 @@ import { validate as compiledValidator } from './jobspec-validator.generated';
 import { containerDef, normalizeCodec, normalizeContainer } from './formats';
 import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
-import { lookupFailure, quote, quoteJson } from './text';
+import { lookupFailure, quote, quoteJson, shorten } from './text';
 import { commonFolder } from './identity';
 import { outputFolder } from './plan';
 import type { AudioPolicy, Codec, Container, JobSpec, Layout, Problem } from './types';
@@ -359,6 +359,11 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** A value the user wrote, as JSON, shortened when absurdly long: a 100 KB string must not make a 100 KB message. */
+function shownValue(v: unknown): string {
+  return typeof v === 'string' ? quoteJson(v) : shorten(JSON.stringify(v) ?? String(v));
+}
+
 function fieldName(pointer: string): string {
   const segs = pointerSegments(pointer);
   return segs.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('') || 'the JobSpec';
@@ -494,11 +499,11 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
             problem(
               ptr,
               'unknown-version',
-              `Unknown jobspec_version ${JSON.stringify(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`,
+              `Unknown jobspec_version ${shownValue(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`,
             ),
           );
         } else {
-          push(problem(ptr, 'enum', `${field} ${JSON.stringify(e.data)} is not allowed. Use one of: ${allowed}.`));
+          push(problem(ptr, 'enum', `${field} ${shownValue(e.data)} is not allowed. Use one of: ${allowed}.`));
         }
         break;
       }
@@ -509,7 +514,7 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
           problem(
             ptr,
             e.keyword === 'anyOf' ? 'enum' : ptr === '/container' ? 'codec-container' : 'pattern',
-            `${msg} Got ${JSON.stringify(e.data)}.`,
+            `${msg} Got ${shownValue(e.data)}.`,
           ),
         );
         break;
@@ -527,16 +532,14 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         push(problem(ptr, 'empty-string', `${field} is an empty string.`));
         break;
       case 'format':
-        push(
-          problem(ptr, 'format', `${field} must be an RFC 3339 date-time such as "2025-12-28T12:00:00Z", not ${JSON.stringify(e.data)}.`),
-        );
+        push(problem(ptr, 'format', `${field} must be an RFC 3339 date-time such as "2025-12-28T12:00:00Z", not ${shownValue(e.data)}.`));
         break;
       case 'minimum':
       case 'maximum':
       case 'exclusiveMinimum':
       case 'exclusiveMaximum': {
         const p = e.params as { comparison: string; limit: number };
-        push(problem(ptr, 'range', `${field} must be ${p.comparison} ${p.limit}, not ${JSON.stringify(e.data)}.`));
+        push(problem(ptr, 'range', `${field} must be ${p.comparison} ${p.limit}, not ${shownValue(e.data)}.`));
         break;
       }
       default:

@@ -160,7 +160,12 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   const wanted = sel ? new Set(sel.indices) : null;
   const selected = wanted ? plan.clips.filter((c) => wanted.has(c.index)) : plan.clips;
   const carried = new Map((sel?.carriedOver ?? []).map((c) => [c.index, c]));
-  const results = selected.map(blankResult);
+  // Clips an earlier run completed are complete from the start, in the RUNNING report too: a run that
+  // fails fast or is killed before it reaches them in order still reports them as they are.
+  const results = selected.map((c): ClipResult => {
+    const previous = carried.get(c.index);
+    return previous ? { ...blankResult(c), ...previous } : blankResult(c);
+  });
   const total = selected.length;
   const toRun = selected.filter((c) => !carried.has(c.index)).length;
   const concurrency = Math.max(1, Math.min(spec.max_concurrent_jobs, toRun || 1));
@@ -212,6 +217,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     clips: selected,
     started_at: iso(started),
     report_path: reportPath,
+  });
+  selected.forEach((c, pos) => {
+    if (carried.has(c.index)) emit({ type: 'clip-finished', position: pos + 1, total, result: { ...results[pos] } });
   });
 
   // Leftovers of stopped runs are removed from each folder this run writes to, once, before its first clip there.
@@ -280,15 +288,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       emit({ type: 'clip-finished', position: pos + 1, total, result: { ...r } });
     };
 
-    const previous = carried.get(clip.index);
-    if (previous) {
-      Object.assign(r, previous, {
-        message: `Completed in an earlier run (${quote(sel?.selection.previous_report ?? '')}); its proxy is still in place, so it was not made again.`,
-      });
-      await record({ ...r });
-      emit({ type: 'clip-finished', position: pos + 1, total, result: { ...r } });
-      return;
-    }
+    // Reported as finished when the run started.
+    if (carried.has(clip.index)) return;
     r.started_at = iso(new Date());
     r.status = 'RUNNING';
     const name = path.basename(clip.source);

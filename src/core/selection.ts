@@ -110,17 +110,53 @@ function planAgainst(
   return { plan, jobId, namingTime, indexWidth: plan.indexWidth };
 }
 
-/** Completed clips of `previous` whose proxies are still where that run put them, at the size it wrote. */
-async function stillInPlace(previous: RunResult, among: Set<number>): Promise<ClipResult[]> {
-  const out: ClipResult[] = [];
-  for (const c of previous.clips) {
-    if (!among.has(c.index) || c.status !== 'COMPLETED') continue;
+/**
+ * The clips of `among` that some run of this plan completed and whose proxies are still where it put
+ * them, at the size it wrote. Each clip's newest COMPLETED result counts, from the report resumed from
+ * or any other report of the job in the output folder whose clip is this plan's (same source and
+ * output) with these proxy settings: a re-run of failed clips (--only-failed) reports only those, so
+ * what the runs before it completed is found in their reports.
+ */
+async function completedEarlier(
+  spec: JobSpec,
+  plan: Plan,
+  jobId: string,
+  from: { file: string; report: RunResult },
+  among: Set<number>,
+): Promise<ClipResult[]> {
+  const reports = [from];
+  for (const file of await reportsInFolder(spec.output_directory)) {
+    if (!path.basename(file).startsWith(`${jobId}.`) || path.resolve(file) === path.resolve(from.file)) continue;
     try {
-      const st = await fs.lstat(c.output);
-      if (st.isFile() && (c.output_size === null || st.size === c.output_size)) out.push(c);
+      const report = await readReport(file);
+      if (report.job_id === jobId && report.status !== 'RUNNING') reports.push({ file, report });
     } catch {
-      // Gone: it runs again.
+      // Damaged or edited: never trusted.
     }
+  }
+  const settings = settingsDigest(spec);
+  const newest = new Map<number, { clip: ClipResult; file: string }>();
+  for (const { file, report } of reports) {
+    if (report.plan?.settings !== undefined && report.plan.settings !== settings) continue;
+    for (const c of report.clips) {
+      const planned = plan.clips[c.index];
+      if (c.status !== 'COMPLETED' || !among.has(c.index) || planned?.source !== c.source || planned.output !== c.output) continue;
+      const seen = newest.get(c.index);
+      if (!seen || (c.finished_at ?? '') > (seen.clip.finished_at ?? '')) newest.set(c.index, { clip: c, file });
+    }
+  }
+  const out: ClipResult[] = [];
+  for (const { clip, file } of [...newest.values()].sort((a, b) => a.clip.index - b.clip.index)) {
+    try {
+      const st = await fs.lstat(clip.output);
+      if (!st.isFile() || (clip.output_size !== null && st.size !== clip.output_size)) continue;
+    } catch {
+      continue; // Gone: it runs again.
+    }
+    out.push({
+      ...clip,
+      message: `Completed in an earlier run (${quote(file)}); its proxy is still in place, so it was not made again.`,
+    });
   }
   return out;
 }
@@ -218,7 +254,7 @@ export async function resolveSelection(spec: JobSpec, req: SelectionRequest): Pr
         : shard
           ? shardIndices
           : plan.clips.map((c) => c.index);
-      const carriedOver = await stillInPlace(found.report, new Set(indices));
+      const carriedOver = await completedEarlier(spec, plan, jobId, found, new Set(indices));
       const toRun = indices.length - carriedOver.length;
       const selection: RunSelection = {
         kind: 'resume',

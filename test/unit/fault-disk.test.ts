@@ -46,6 +46,8 @@ describe('output disk full (tmpfs)', { skip: skip ?? false }, () => {
     const c = result.clips[0];
     assert.equal(c.status, 'FAILED');
     assert.match(c.message ?? '', /No space left on device/);
+    // Called what it is, first: not an ffmpeg error code for a person to look up.
+    assert.match(c.message ?? '', /^The disk holding .*small-disk is full: ffmpeg /);
     assert.match(c.message ?? '', /disk is full: free space or choose another output_directory/);
     // Removing the partial proxy freed the space, so the report fits; if it did not, the result would say why.
     await checkAftermath(s, result, r, { reportMayFail: true });

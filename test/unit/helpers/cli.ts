@@ -100,6 +100,13 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Called once the child runs, e.g. to signal it later. */
   onSpawn?: (child: ChildProcess) => void;
+  /**
+   * A command the node process runs under, e.g. `['setpriv', '--reuid=nobody', …]` or a shell that
+   * pipes it into `head`: `wrap… node cli.js ARGS…` (a shell gets the command as "$@").
+   */
+  wrap?: string[];
+  /** Start the command in a process group of its own (its pid is the group's id), as a terminal's job is. */
+  detached?: boolean;
 }
 
 /**
@@ -123,10 +130,12 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   const cli = ensureCli();
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const command = [...(opts.wrap ?? []), process.execPath, cli, ...args];
+    const child = spawn(command[0], command.slice(1), {
       cwd: opts.cwd ?? ROOT,
       env: opts.exactEnv ?? { ...cleanEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached ?? false,
     });
     let stdout = '';
     let stderr = '';

@@ -23,6 +23,8 @@ export interface ClipOptions {
   audio?: boolean;
   /** Tone frequency, so that clips differ. */
   frequency?: number;
+  /** Audio sample rate (Hz); default 48000. */
+  sampleRate?: number;
 }
 
 /**
@@ -30,11 +32,11 @@ export interface ClipOptions {
  * written as QuickTime whatever the name's extension.
  */
 export async function makeClip(dir: string, name: string, opts: ClipOptions = {}): Promise<string> {
-  const { seconds = 1, size = '320x240', rate = 25, timecode = '01:00:00:00', audio = true, frequency = 440 } = opts;
+  const { seconds = 1, size = '320x240', rate = 25, timecode = '01:00:00:00', audio = true, frequency = 440, sampleRate = 48000 } = opts;
   const file = path.join(dir, name);
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const args = ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
-  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=48000`);
+  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=${sampleRate}`);
   args.push('-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(rate));
   if (audio) args.push('-c:a', 'pcm_s16le');
   if (timecode) args.push('-timecode', timecode);

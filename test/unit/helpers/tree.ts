@@ -94,3 +94,11 @@ export async function leftovers(dir: string): Promise<string[]> {
 export async function reportsIn(dir: string): Promise<string[]> {
   return (await namesIn(dir, REPORT_RE)).map((n) => path.join(dir, n));
 }
+
+/** The name of a temporary proxy in `dir` that ffmpeg has written data into (it is mid-clip), if any. */
+export async function tempProxyWithData(dir: string): Promise<string | undefined> {
+  for (const n of await tempFilesIn(dir).catch(() => [])) {
+    if ((await fsp.stat(path.join(dir, n)).catch(() => null))?.size) return n;
+  }
+  return undefined;
+}
