@@ -14,7 +14,7 @@ import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type Identi
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
 import { lookupFailure, quote, quoteJson, shorten } from './text';
 import { commonFolder } from './identity';
-import { outputFolder } from './plan';
+import { outputFolder } from './layout';
 import type { AudioPolicy, Codec, Container, JobSpec, Layout, Problem } from './types';
 
 export type LoadResult = { ok: true; spec: JobSpec; problems: Problem[] } | { ok: false; problems: Problem[] };

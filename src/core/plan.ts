@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { buildFfmpegArgs, formatCommandLine, probeSource, ProbeError } from './ffmpeg';
+import { outputFolder } from './layout';
 import { indexWidth, parseTemplate, resolveTemplate } from './naming';
 import type { Tools } from './tools';
 import type { MediaFacts } from './media';
@@ -36,23 +37,6 @@ export function planFingerprint(spec: JobSpec, jobId: string, clips: PlannedClip
   h.update(JSON.stringify([jobId, settingsDigest(spec)]));
   for (const c of clips) h.update('\n' + JSON.stringify([c.index, c.source, c.output]));
   return `sha256:${h.digest('hex')}`;
-}
-
-/** The folder a source's proxy goes to, as the layout says. */
-export function outputFolder(spec: Pick<JobSpec, 'layout' | 'layout_root' | 'proxy_folder' | 'output_directory'>, source: string): string {
-  switch (spec.layout) {
-    case 'flat':
-      return spec.output_directory;
-    case 'mirror':
-      return path.join(spec.output_directory, path.relative(spec.layout_root ?? path.dirname(source), path.dirname(source)));
-    case 'beside-source':
-      return path.join(path.dirname(source), spec.proxy_folder);
-  }
-}
-
-/** Where a layout's folders start: what exists before a run (nothing above it is ever created). */
-export function outputBase(spec: Pick<JobSpec, 'layout' | 'output_directory'>, source: string): string {
-  return spec.layout === 'beside-source' ? path.dirname(source) : spec.output_directory;
 }
 
 export function makePlan(spec: JobSpec, opts: PlanOptions): Plan {

@@ -14,7 +14,8 @@ import type { MediaFacts } from './media';
 import { runGuarded } from './guard';
 import { SourceIndex } from './identity';
 import { FolderError, makeOutputFolder, removeIfEmpty } from './folders';
-import { makePlan, outputBase, settingsDigest } from './plan';
+import { outputBase } from './layout';
+import { makePlan, settingsDigest } from './plan';
 import { ProgressParser } from './progress';
 import {
   currentWriter,
