@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Index from '../../../src/core';
 import type * as Ffmpeg from '../../../src/core/ffmpeg';
+import type * as Identity from '../../../src/core/identity';
 import type * as Jobspec from '../../../src/core/jobspec';
 import type * as Naming from '../../../src/core/naming';
 import type * as Progress from '../../../src/core/progress';
@@ -22,6 +23,7 @@ import { ROOT } from './paths';
 
 export type Core = typeof Index & {
   ffmpeg: typeof Ffmpeg;
+  identity: typeof Identity;
   jobspec: typeof Jobspec;
   naming: typeof Naming;
   progress: typeof Progress;
@@ -38,6 +40,7 @@ function load(): Core {
       contents: [
         "export * from './src/core/index';",
         "export * as ffmpeg from './src/core/ffmpeg';",
+        "export * as identity from './src/core/identity';",
         "export * as jobspec from './src/core/jobspec';",
         "export * as naming from './src/core/naming';",
         "export * as progress from './src/core/progress';",

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { waitFor } from './processes';
 
 export interface Entry {
   kind: 'file' | 'dir' | 'symlink' | 'other';
@@ -93,4 +94,23 @@ export async function leftovers(dir: string): Promise<string[]> {
 /** Report files (`*.report.json`) in `dir`, as full paths, sorted. */
 export async function reportsIn(dir: string): Promise<string[]> {
   return (await namesIn(dir, REPORT_RE)).map((n) => path.join(dir, n));
+}
+
+/** The temporary proxy of the clip in progress in `out`, once ffmpeg has written into it (its name). */
+export async function tempInProgress(out: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    'a temporary proxy with data in it',
+    async () => {
+      for (const n of await fsp.readdir(out)) {
+        if (!TEMP_PROXY_RE.test(n)) continue;
+        try {
+          if ((await fsp.stat(path.join(out, n))).size > 0) return n;
+        } catch {
+          // renamed or removed meanwhile
+        }
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
 }
