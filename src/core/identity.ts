@@ -187,10 +187,12 @@ export interface OutputCollision {
  * Outputs that are one file on their volume (`collisions`: one path string, or names that differ only
  * in case or Unicode normalization where the volume folds them), and outputs whose names differ only
  * that way on a volume that keeps them apart (`foldable`: one file once copied to an exFAT card, a
- * Mac or a Windows volume).
+ * Mac or a Windows volume). `foldingOf` tells how the volume holding a folder folds names (it probes
+ * the volume; tests of volumes this machine cannot mount, such as APFS, give it instead).
  */
 export async function outputCollisions(
   outputs: { index: number; path: string }[],
+  foldingOf: (dir: string) => Promise<Folding> = volumeFolding,
 ): Promise<{ collisions: OutputCollision[]; foldable: OutputCollision[] }> {
   const collisions: OutputCollision[] = [];
   const foldable: OutputCollision[] = [];
@@ -218,7 +220,7 @@ export async function outputCollisions(
     const wide = firstBy((n) => nameKey(n, ASSUMED));
     if (wide.size === exact.size) continue;
     // Some names fold together somewhere: ask this volume how it folds.
-    const folding = await volumeFolding(await nearestExisting(dir));
+    const folding = await foldingOf(await nearestExisting(dir));
     const strict = firstBy((n) => nameKey(n, folding));
     for (const [index, first] of strict) if (!exact.has(index)) collisions.push({ index, first, folding });
     for (const [index, first] of wide) if (!strict.has(index)) foldable.push({ index, first, folding });
