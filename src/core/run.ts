@@ -442,6 +442,18 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         `The source ${name} holds ${sourceFrames} frames of picture, but only ${decoded} could be decoded: the proxy would be ${sourceFrames - decoded} frame(s) short, and an editing system would refuse to relink it. The clip may be damaged; check it plays through, or copy it again from the card.`,
       );
     }
+    // Same as source, frames pass through one for one: every frame read must reach the proxy. The
+    // read-back below only compares the file with what ffmpeg wrote, and a frame lost on the way
+    // (a filter, an encoder that drops one) keeps the duration, so this is the check that sees it.
+    const framesRead = decoded ?? sourceFrames;
+    if (spec.fps_mode !== 'explicit' && framesRead !== null && framesWritten < framesRead) {
+      await removeTmp();
+      r.stderr_tail = log.tail(tailLines);
+      return finish(
+        'FAILED',
+        `ffmpeg read ${framesRead} frames of picture from ${name} but wrote only ${framesWritten} to its proxy: the proxy would be ${framesRead - framesWritten} frame(s) short, and an editing system would refuse to relink it. It was not kept; re-run the clip, and report it if it happens again.`,
+      );
+    }
     if (opts.verify !== false) {
       const wantFps = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : info.fps;
       r.verification = await verifyOutput(opts.tools, spec, info, tmp, {

@@ -59,10 +59,12 @@ export interface Expectation {
  * duration and timecode in its header, so ffprobe need not read into the picture to find them: a
  * tiny probe size keeps this per-clip probe cheap. The frames are counted by demuxing alone
  * (`-count_packets`, no decoding): a proxy cut short by a full disk holds fewer than ffmpeg wrote.
+ * Warnings are asked for because one of them says that the duration was not read from the file
+ * but estimated from its size and bitrate (see ESTIMATED).
  */
 const VERIFY_PROBE_ARGS = [
   '-v',
-  'error',
+  'warning',
   '-probesize',
   '32',
   '-analyzeduration',
@@ -73,6 +75,13 @@ const VERIFY_PROBE_ARGS = [
   '-show_entries',
   'stream=codec_type,codec_name,profile,width,height,duration,avg_frame_rate,nb_read_packets:stream_tags=timecode:format=duration:format_tags=timecode',
 ];
+
+/**
+ * ffprobe's warning when a file states no duration (a muxer that could not go back to write it: an
+ * unseekable output, a write that failed): the duration it prints is then a guess from the file's
+ * size and its streams' bitrates, not something the proxy holds.
+ */
+const ESTIMATED = /Estimating duration from bitrate/i;
 
 export async function verifyOutput(
   tools: Tools,
@@ -135,7 +144,14 @@ export async function verifyOutput(
   });
 
   const outDuration = Number(json.format?.duration ?? video.duration ?? NaN);
-  if (!Number.isFinite(outDuration) || outDuration <= 0) {
+  if (ESTIMATED.test(String(run.stderr))) {
+    checks.push({
+      name: 'duration',
+      ok: false,
+      expected: 'a duration in the file',
+      actual: `unreadable (the file states none; ffprobe estimated ${Number.isFinite(outDuration) ? `${outDuration.toFixed(3)}s` : 'one'} from its bitrate)`,
+    });
+  } else if (!Number.isFinite(outDuration) || outDuration <= 0) {
     checks.push({ name: 'duration', ok: false, expected: 'a duration in the file', actual: 'unreadable' });
   } else if (source.durationSeconds) {
     // One frame of the output, plus one of the source, as both ends round to frames.
