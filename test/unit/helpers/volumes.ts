@@ -78,7 +78,25 @@ const live = new Set<() => void>();
 let hooked = false;
 
 function tearDownAll(): void {
-  for (const f of [...live]) f();
+  // Newest first: a bind mount of a card goes before the card.
+  for (const f of [...live].reverse()) f();
+}
+
+// Per test, the volumes it made, torn down newest first by one after hook (node runs hooks in the
+// order they were added).
+const byTest = new WeakMap<Cleanup, (() => void)[]>();
+
+function afterTest(t: Cleanup, tearDown: () => void): void {
+  let stack = byTest.get(t);
+  if (!stack) {
+    const own: (() => void)[] = [];
+    byTest.set(t, own);
+    t.after(() => {
+      for (const f of own.reverse()) f();
+    });
+    stack = own;
+  }
+  stack.push(tearDown);
 }
 
 function hookProcess(): void {
@@ -111,7 +129,7 @@ function register(t: Cleanup, steps: (() => void)[]): () => void {
     }
   };
   live.add(tearDown);
-  t.after(tearDown);
+  afterTest(t, tearDown);
   return tearDown;
 }
 
