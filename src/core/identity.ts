@@ -187,10 +187,12 @@ export interface OutputCollision {
  * Outputs that are one file on their volume (`collisions`: one path string, or names that differ only
  * in case or Unicode normalization where the volume folds them), and outputs whose names differ only
  * that way on a volume that keeps them apart (`foldable`: one file once copied to an exFAT card, a
- * Mac or a Windows volume).
+ * Mac or a Windows volume). `foldingOf` tells how the volume holding a folder folds names (it probes
+ * the volume; tests of volumes this machine cannot mount, such as APFS, give it instead).
  */
 export async function outputCollisions(
   outputs: { index: number; path: string }[],
+  foldingOf: (dir: string) => Promise<Folding> = volumeFolding,
 ): Promise<{ collisions: OutputCollision[]; foldable: OutputCollision[] }> {
   const collisions: OutputCollision[] = [];
   const foldable: OutputCollision[] = [];
@@ -213,7 +215,7 @@ export async function outputCollisions(
     if (group.length < 2) continue;
     // The paths fold together somewhere: ask the volume below their common folder how it folds.
     const anchor = await nearestExisting(commonFolder(group.map((o) => o.path)));
-    const folding = await volumeFolding(anchor);
+    const folding = await foldingOf(anchor);
     const strictFirst = new Map<string, number>();
     for (const o of group) {
       const key = nameKey(path.relative(anchor, o.path), folding);

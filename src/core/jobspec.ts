@@ -979,7 +979,7 @@ async function outputProblems(
     const how =
       c.folding === null
         ? `both resolve to ${quote(out)}`
-        : `resolve to ${quote(firstOut)} and ${quote(out)}, which the output volume treats as one file (it ignores ${foldedWhat(firstOut, out)})`;
+        : `resolve to ${quote(firstOut)} and ${quote(out)}, which the output volume treats as one file (it ignores ${foldedWhat(firstOut, out).what})`;
     problems.push(
       problem(
         `/sources/${c.index}`,
@@ -989,11 +989,14 @@ async function outputProblems(
     );
   }
   for (const c of foldable) {
+    const a = byPath.get(c.first) ?? '';
+    const b = byPath.get(c.index) ?? '';
+    const { what, where } = foldedWhat(a, b);
     problems.push(
       problem(
         `/sources/${c.index}`,
         'output-collision-elsewhere',
-        `${src(c.index)} and ${src(c.first)} resolve to ${quote(byPath.get(c.first) ?? '')} and ${quote(byPath.get(c.index) ?? '')}, which differ only in ${foldedWhat(byPath.get(c.first) ?? '', byPath.get(c.index) ?? '')}: this volume keeps them apart, but an exFAT card, a Mac or a Windows volume would make them one file. Add {index} to naming_template to keep them apart everywhere.`,
+        `${src(c.index)} and ${src(c.first)} resolve to ${quote(a)} and ${quote(b)}, which differ only in ${what}: this volume keeps them apart, but ${where} would make them one file. Add {index} to naming_template to keep them apart everywhere.`,
         'warning',
       ),
     );
@@ -1029,11 +1032,17 @@ function collisionsByString(planned: { index: number; path: string }[]): { index
   return out;
 }
 
-/** "case", "Unicode normalization" or both: what separates two names that fold together. */
-function foldedWhat(a: string, b: string): string {
-  const caseOnly = a.normalize('NFC') === b.normalize('NFC');
-  const normOnly = a.toLowerCase() === b.toLowerCase();
-  return caseOnly ? 'case' : normOnly ? 'Unicode normalization (composed and decomposed accents)' : 'case and Unicode normalization';
+/** What separates two names that fold together: case, Unicode normalization, or both. */
+function foldedWhat(a: string, b: string): { what: string; where: string } {
+  // Equal once both are composed: they differ only in how their accents are encoded.
+  if (a.normalize('NFC') === b.normalize('NFC'))
+    return { what: 'Unicode normalization (composed and decomposed accents)', where: 'a Mac volume (APFS, HFS+)' };
+  if (
+    nameKey(a, { caseInsensitive: true, normalizationInsensitive: false }) ===
+    nameKey(b, { caseInsensitive: true, normalizationInsensitive: false })
+  )
+    return { what: 'case', where: 'an exFAT or FAT card, a Mac or a Windows volume' };
+  return { what: 'case and Unicode normalization', where: 'a Mac volume (APFS, HFS+)' };
 }
 
 async function notWritable(dir: string, probe: boolean): Promise<string | null> {

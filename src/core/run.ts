@@ -3,7 +3,7 @@
 // complete: ffmpeg exited 0 and reported no write failure, the source did not change meanwhile, and
 // the proxy reads back with every frame ffmpeg wrote. The report is written as the run goes (see
 // report.ts). The runner emits typed events and prints nothing.
-import type { Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -115,35 +115,48 @@ export function threadBudget(concurrency: number, cores = os.availableParallelis
   return Math.max(1, Math.floor(cores / concurrency));
 }
 
-/** What a source was when its clip began: a change by the end means the proxy may not be of the file as it is. */
-interface SourceState {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-  dev: number;
+/**
+ * A source held open from before its probe until its proxy is made. The open file is the file ffmpeg
+ * reads: its size and time tell whether that file changed (a copy still running, a truncation), and
+ * comparing it with what the source's name leads to now tells whether the name was given to another
+ * file (replaced). Holding it open also pins its inode number: a FUSE volume (exFAT on Linux) numbers
+ * a file anew each time the kernel forgets and looks it up again, which two separate looks would take
+ * for a replacement.
+ */
+interface HeldSource {
+  handle: fs.FileHandle;
+  before: Stats;
 }
 
-function describeChange(a: SourceState, b: SourceState | { error: string }): string {
-  if ('error' in b) return b.error === 'ENOENT' ? 'it was removed or renamed' : `it can no longer be read (${b.error})`;
-  if (a.ino !== b.ino || a.dev !== b.dev) return 'it was replaced by another file';
+/** Open a source for reading (without blocking on a name that became a FIFO) and note what it is. */
+async function holdSource(p: string): Promise<HeldSource> {
+  const handle = await fs.open(p, fsConstants.O_RDONLY | (process.platform === 'win32' ? 0 : fsConstants.O_NONBLOCK));
+  try {
+    return { handle, before: await handle.stat() };
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** How the source changed since it was held, in words, or null when it is the file it was. */
+async function sourceChange(held: HeldSource, p: string): Promise<string | null> {
+  let named: Stats;
+  let b: Stats;
+  try {
+    named = await fs.stat(p);
+    b = await held.handle.stat();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'ENOENT' ? 'it was removed or renamed' : `it can no longer be read (${code})`;
+  }
+  const a = held.before;
+  if (named.dev !== b.dev || named.ino !== b.ino) return 'it was replaced by another file';
   const parts: string[] = [];
   if (b.size > a.size) parts.push(`it grew from ${a.size} to ${b.size} bytes`);
   else if (b.size < a.size) parts.push(`it shrank from ${a.size} to ${b.size} bytes`);
   if (b.mtimeMs !== a.mtimeMs) parts.push(`it was modified (at ${new Date(b.mtimeMs).toISOString()})`);
-  return parts.join(' and ');
-}
-
-async function sourceState(p: string): Promise<SourceState | { error: string }> {
-  try {
-    const st = await fs.stat(p);
-    return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
-  } catch (err) {
-    return { error: (err as NodeJS.ErrnoException).code ?? 'EIO' };
-  }
-}
-
-function sameState(a: SourceState, b: SourceState | { error: string }): boolean {
-  return !('error' in b) && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.dev === b.dev;
+  return parts.length ? parts.join(' and ') : null;
 }
 
 export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult> {
@@ -254,17 +267,32 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
   // Probing only reads the source, so the next clip's probe runs while this clip encodes: its
   // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time. The
-  // source's state is taken before its probe, to be compared once its proxy is made.
-  const probes = new Map<number, Promise<{ info: SourceInfo; before: SourceState }>>();
-  const probeFor = (pos: number): Promise<{ info: SourceInfo; before: SourceState }> => {
+  // source is held open from before its probe until its proxy is made (see HeldSource).
+  const held = new Set<HeldSource>();
+  const release = async (h: HeldSource | undefined): Promise<void> => {
+    if (!h || !held.delete(h)) return;
+    await h.handle.close().catch(() => undefined);
+  };
+  const probes = new Map<number, Promise<{ info: SourceInfo; source: HeldSource }>>();
+  const probeFor = (pos: number): Promise<{ info: SourceInfo; source: HeldSource }> => {
     let p = probes.get(pos);
     if (!p) {
       const src = selected[pos].source;
-      p = sourceState(src).then(async (before) => {
-        if ('error' in before)
-          throw new ProbeError(before.error === 'ENOENT' ? 'it no longer exists' : lookupFailure(before.error, src), []);
-        return { info: await probeSource(opts.tools, src, signal), before };
-      });
+      p = holdSource(src).then(
+        async (source) => {
+          held.add(source);
+          try {
+            return { info: await probeSource(opts.tools, src, signal), source };
+          } catch (err) {
+            await release(source);
+            throw err;
+          }
+        },
+        (err: unknown) => {
+          const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+          throw new ProbeError(code === 'ENOENT' ? 'it no longer exists' : lookupFailure(code, src), []);
+        },
+      );
       p.catch(() => undefined);
       probes.set(pos, p);
     }
@@ -280,7 +308,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const clip = selected[pos];
     const r = results[pos];
     const t0 = Date.now();
+    let source: HeldSource | undefined;
     const finish = async (status: ClipResult['status'], message?: string): Promise<void> => {
+      await release(source);
       r.status = status;
       if (message) r.message = message;
       r.finished_at = iso(new Date());
@@ -316,9 +346,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     }
 
     let info: SourceInfo;
-    let before: SourceState;
     try {
-      ({ info, before } = await probeFor(pos));
+      ({ info, source } = await probeFor(pos));
     } catch (err) {
       if (signal?.aborted) return finish('CANCELLED', 'Cancelled before ffmpeg started.');
       r.stderr_tail = err instanceof ProbeError ? err.stderr.slice(-tailLines) : [];
@@ -413,6 +442,18 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         `ffmpeg showed no progress on ${name} for ${stallMs / 1000}s and was stopped (stall timeout). Check that the source is readable (a slow or disconnected share?), or raise the stall timeout.`,
       );
     }
+    // The source must be the file it was when its clip began: one still copying from a card, grown,
+    // truncated, replaced or removed makes a proxy of something else, or makes ffmpeg fail. Either
+    // way the change is the cause to name, before what ffmpeg made of it.
+    const change = await sourceChange(source, clip.source);
+    if (change) {
+      await removeTmp();
+      r.stderr_tail = log.tail(tailLines);
+      return finish(
+        'FAILED',
+        `The source ${name} changed while its proxy was made: ${change}. A clip still being copied, or a card taken out or written to, looks like this. Once the clip is complete and in place, re-run it; the proxy was not kept.`,
+      );
+    }
     const errors = log.errors();
     const writeError = writeFailure(errors);
     if (r.exit_code !== 0 || writeError) {
@@ -431,16 +472,6 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       const diskFull = errors.some((l) => /No space left on device|Disk quota exceeded/i.test(l));
       const lead = diskFull ? `The disk holding ${spec.output_directory} is full: ffmpeg ${how} on ${name}` : `ffmpeg ${how} on ${name}`;
       return finish('FAILED', `${lead}${shown ? `: ${shown}` : ''}${hint ? `. ${hint}` : ''}`);
-    }
-    // The source must be the file it was when its clip began: one still copying from a card, grown,
-    // truncated or replaced makes a proxy of something else.
-    const after = await sourceState(clip.source);
-    if (!sameState(before, after)) {
-      await removeTmp();
-      return finish(
-        'FAILED',
-        `The source ${name} changed while its proxy was made: ${describeChange(before, after)}. A clip still being copied from a card looks like this. Wait until the copy has finished, then re-run this clip; the proxy was not kept.`,
-      );
     }
     const size = (await lookup(tmp))?.size ?? 0;
     if (size === 0) {
@@ -467,6 +498,18 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       return finish(
         'FAILED',
         `The source ${name} holds ${sourceFrames} frames of picture, but only ${decoded} could be decoded: the proxy would be ${sourceFrames - decoded} frame(s) short, and an editing system would refuse to relink it. The clip may be damaged; check it plays through, or copy it again from the card.`,
+      );
+    }
+    // Same as source, frames pass through one for one: every frame read must reach the proxy. The
+    // read-back below only compares the file with what ffmpeg wrote, and a frame lost on the way
+    // (a filter, an encoder that drops one) keeps the duration, so this is the check that sees it.
+    const framesRead = decoded ?? sourceFrames;
+    if (spec.fps_mode !== 'explicit' && framesRead !== null && framesWritten < framesRead) {
+      await removeTmp();
+      r.stderr_tail = log.tail(tailLines);
+      return finish(
+        'FAILED',
+        `ffmpeg read ${framesRead} frames of picture from ${name} but wrote only ${framesWritten} to its proxy: the proxy would be ${framesRead - framesWritten} frame(s) short, and an editing system would refuse to relink it. It was not kept; re-run the clip, and report it if it happens again.`,
       );
     }
     // The source's side of the relink evidence: its probe, and the frames ffmpeg read from it.
@@ -530,6 +573,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  // A probe started ahead for a clip that never ran (fail-fast, a cancel) still holds its source.
+  await Promise.allSettled(probes.values());
+  for (const h of [...held]) await release(h);
 
   for (const r of results) {
     if (r.status !== 'NOT_RUN') continue;

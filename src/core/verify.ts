@@ -79,14 +79,16 @@ export function expectedProxy(
 }
 
 /**
- * Every container the runner writes states codec, profile, frame size, duration and timecode in its
- * header, so ffprobe need not decode anything: a tiny probe size keeps this per-clip probe cheap. The
- * frames are counted by demuxing alone (`-count_packets`, no decoding): a proxy cut short by a full
- * disk holds fewer than ffmpeg wrote.
+ * Every container the runner writes (mov, mp4, mxf, mkv, webm) states codec, profile, frame size,
+ * duration and timecode in its header, so ffprobe need not read into the picture to find them: a
+ * tiny probe size keeps this per-clip probe cheap. The frames are counted by demuxing alone
+ * (`-count_packets`, no decoding): a proxy cut short by a full disk holds fewer than ffmpeg wrote.
+ * Warnings are asked for because one of them says that the duration was not read from the file
+ * but estimated from its size and bitrate (see ESTIMATED).
  */
 const VERIFY_PROBE_ARGS = [
   '-v',
-  'error',
+  'warning',
   '-probesize',
   '32',
   '-analyzeduration',
@@ -110,6 +112,13 @@ export interface Verification {
 function close(a: number, b: number, relative: number): boolean {
   return Math.abs(a - b) <= Math.abs(b) * relative;
 }
+
+/**
+ * ffprobe's warning when a file states no duration (a muxer that could not go back to write it: an
+ * unseekable output, a write that failed): the duration it prints is then a guess from the file's
+ * size and its streams' bitrates, not something the proxy holds.
+ */
+const ESTIMATED = /Estimating duration from bitrate/i;
 
 export async function verifyOutput(
   tools: Tools,
@@ -190,7 +199,14 @@ export async function verifyOutput(
   // longer second video stream must not fail a good proxy.
   const outDuration = proxy.duration ?? (proxy.frames !== null && proxy.fps ? proxy.frames / proxy.fps : null);
   const formatDuration = Number(json.format?.duration ?? NaN);
-  if (outDuration === null && !(Number.isFinite(formatDuration) && formatDuration > 0)) {
+  if (ESTIMATED.test(String(run.stderr))) {
+    check(
+      'duration',
+      false,
+      'a duration in the file',
+      `unreadable (the file states none; ffprobe estimated ${Number.isFinite(formatDuration) ? `${formatDuration.toFixed(3)}s` : 'one'} from its bitrate)`,
+    );
+  } else if (outDuration === null && !(Number.isFinite(formatDuration) && formatDuration > 0)) {
     check('duration', false, 'a duration in the file', 'unreadable');
   } else if (outDuration !== null && source.duration) {
     // One frame of the output, plus one of the source, as both ends round to frames.

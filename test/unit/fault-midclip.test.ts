@@ -11,30 +11,12 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { runCli, shown, toolArgs, type CliResult } from './helpers/cli';
 import { standIn } from './helpers/executables';
-import { killRecorded, pidAlive, readPid, waitFor } from './helpers/processes';
+import { killRecorded, pidAlive, readPid } from './helpers/processes';
 import { checkAftermath, EARLIER, makeScene, runResult, type Scene } from './helpers/scene';
 import { writeSpec } from './helpers/spec';
+import { tempInProgress } from './helpers/tree';
 
 const REALTIME = (): string => standIn('stand-in-ffmpeg-realtime.sh');
-
-/** The temporary proxy of the clip in progress, once ffmpeg has written into it. */
-async function tempInProgress(out: string): Promise<string> {
-  return waitFor(
-    'a temporary proxy with data in it',
-    async () => {
-      for (const n of await fsp.readdir(out)) {
-        if (!n.startsWith('.jobspec-tmp-') || n.endsWith('.report.tmp')) continue;
-        try {
-          if ((await fsp.stat(path.join(out, n))).size > 0) return n;
-        } catch {
-          // renamed or removed meanwhile
-        }
-      }
-      return undefined;
-    },
-    30_000,
-  );
-}
 
 interface Started {
   s: Scene;

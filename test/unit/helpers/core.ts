@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type * as Index from '../../../src/core';
 import type * as Ffmpeg from '../../../src/core/ffmpeg';
 import type * as Formats from '../../../src/core/formats';
+import type * as Identity from '../../../src/core/identity';
 import type * as Jobspec from '../../../src/core/jobspec';
 import type * as Naming from '../../../src/core/naming';
 import type * as Progress from '../../../src/core/progress';
@@ -24,6 +25,7 @@ import { ROOT } from './paths';
 export type Core = typeof Index & {
   ffmpeg: typeof Ffmpeg;
   formats: typeof Formats;
+  identity: typeof Identity;
   jobspec: typeof Jobspec;
   naming: typeof Naming;
   progress: typeof Progress;
@@ -41,6 +43,7 @@ function load(): Core {
         "export * from './src/core/index';",
         "export * as ffmpeg from './src/core/ffmpeg';",
         "export * as formats from './src/core/formats';",
+        "export * as identity from './src/core/identity';",
         "export * as jobspec from './src/core/jobspec';",
         "export * as naming from './src/core/naming';",
         "export * as progress from './src/core/progress';",

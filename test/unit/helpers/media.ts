@@ -25,22 +25,39 @@ export interface ClipOptions {
   frequency?: number;
   /** Audio sample rate (Hz); default 48000. */
   sampleRate?: number;
+  /** The lavfi picture source, with its own options: `testsrc2` (default) or e.g. `color=c=gray`. */
+  picture?: string;
+  /**
+   * `mov` (default), or `mpegts`: a transport stream as AVCHD cameras write (.MTS, .m2ts), which
+   * states no duration (a reader estimates it from timestamps), with AC-3 audio and no timecode.
+   */
+  container?: 'mov' | 'mpegts';
 }
 
 /**
  * A small "camera original": testsrc2 picture and a sine tone with a start timecode, H.264 + PCM,
- * written as QuickTime whatever the name's extension.
+ * written as QuickTime whatever the name's extension (or as a transport stream, see ClipOptions).
  */
 export async function makeClip(dir: string, name: string, opts: ClipOptions = {}): Promise<string> {
-  const { seconds = 1, size = '320x240', rate = 25, timecode = '01:00:00:00', audio = true, frequency = 440, sampleRate = 48000 } = opts;
+  const {
+    seconds = 1,
+    size = '320x240',
+    rate = 25,
+    audio = true,
+    frequency = 440,
+    sampleRate = 48000,
+    picture = 'testsrc2',
+    container = 'mov',
+  } = opts;
+  const timecode = container === 'mov' ? (opts.timecode === undefined ? '01:00:00:00' : opts.timecode) : null;
   const file = path.join(dir, name);
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const args = ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`];
+  const args = ['-f', 'lavfi', '-i', `${picture}${picture.includes('=') ? ':' : '='}size=${size}:rate=${rate}`];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=${sampleRate}`);
   args.push('-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(rate));
-  if (audio) args.push('-c:a', 'pcm_s16le');
+  if (audio) args.push('-c:a', container === 'mov' ? 'pcm_s16le' : 'ac3');
   if (timecode) args.push('-timecode', timecode);
-  args.push('-f', 'mov', file);
+  args.push('-f', container, file);
   await ffmpeg(args);
   return file;
 }

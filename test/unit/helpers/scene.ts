@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../../src/core/types';
 import { shown, type CliResult } from './cli';
-import { placeMedia, type MediaKind } from './media';
+import { makeClip, placeMedia, type ClipOptions, type MediaKind } from './media';
 import { baseSpec, writeSpec, type SpecFields } from './spec';
 import { tempDir, type Cleanup } from './tmp';
 import { diffTrees, leftovers, REPORT_RE, sha256, snapshot, type Entry } from './tree';
@@ -25,8 +25,8 @@ export interface Scene {
 }
 
 export interface SceneOptions {
-  /** Source file names (under media/) and their kinds. Default one 1 s clip. */
-  sources?: [string, MediaKind][];
+  /** Source file names (under media/) and their kinds, or a clip made to order. Default one 1 s clip. */
+  sources?: [string, MediaKind | ClipOptions][];
   spec?: SpecFields;
   /**
    * Put an earlier proxy at each clip's output path (use with overwrite "replace") and one unrelated
@@ -43,7 +43,10 @@ export const EARLIER = Buffer.from('an earlier proxy that no run may change\n'.r
 export async function makeScene(t: Cleanup, opts: SceneOptions = {}): Promise<Scene> {
   const dir = await tempDir(t, 'jobspec-fault-');
   const sources = opts.sources ?? [['A001.mov', 'clip']];
-  for (const [name, kind] of sources) await placeMedia(path.join(dir, 'media', name), kind);
+  for (const [name, kind] of sources) {
+    if (typeof kind === 'string') await placeMedia(path.join(dir, 'media', name), kind);
+    else await makeClip(path.join(dir, 'media'), name, kind);
+  }
   const out = opts.out ?? path.join(dir, 'out');
   await fsp.mkdir(out, { recursive: true });
   const spec = baseSpec({

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { waitFor } from './processes';
 
 export interface Entry {
   kind: 'file' | 'dir' | 'symlink' | 'other';
@@ -101,4 +102,10 @@ export async function tempProxyWithData(dir: string): Promise<string | undefined
     if ((await fsp.stat(path.join(dir, n)).catch(() => null))?.size) return n;
   }
   return undefined;
+}
+
+
+/** The temporary proxy of the clip in progress in `out`, once ffmpeg has written into it (its name). */
+export async function tempInProgress(out: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor('a temporary proxy with data in it', () => tempProxyWithData(out), timeoutMs);
 }
