@@ -104,7 +104,6 @@ export async function tempProxyWithData(dir: string): Promise<string | undefined
   return undefined;
 }
 
-
 /** The temporary proxy of the clip in progress in `out`, once ffmpeg has written into it (its name). */
 export async function tempInProgress(out: string, timeoutMs = 30_000): Promise<string> {
   return waitFor('a temporary proxy with data in it', () => tempProxyWithData(out), timeoutMs);
