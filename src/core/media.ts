@@ -105,6 +105,12 @@ function tag(tags: Record<string, string> | undefined, name: string): string | u
   return tags[name] ?? tags[name.toUpperCase()];
 }
 
+/** "01:02:03.5" → 3723.5; undefined for anything else. */
+function hmsSeconds(v: string | undefined): number | undefined {
+  const m = v ? /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(v) : null;
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
+}
+
 const known = (v: string | undefined): string | null => (v && v !== 'unknown' && v !== 'unspecified' ? v : null);
 
 /** The relink facts of a file from ffprobe's streams and format. `frames` only when packets were counted. */
@@ -122,7 +128,8 @@ export function mediaFacts(streams: ProbeStream[], format: ProbeFormat | undefin
   const rate = avg ?? (fractionToNumber(v.r_frame_rate) ? v.r_frame_rate : undefined) ?? null;
   // Counted by demuxing when asked for (-count_packets); else what the header says, if it says.
   const counted = Number(v.nb_read_packets ?? v.nb_frames ?? NaN);
-  const duration = Number(v.duration ?? NaN);
+  // Matroska and WebM state each track's duration as a DURATION tag ("00:00:02.000000000"), not in the header.
+  const duration = Number(v.duration ?? hmsSeconds(tag(v.tags, 'duration')) ?? NaN);
   const timecode = tag(format?.tags, 'timecode') ?? streams.map((s) => tag(s.tags, 'timecode')).find((t) => typeof t === 'string') ?? null;
   const reel = tag(format?.tags, 'reel_name') ?? streams.map((s) => tag(s.tags, 'reel_name')).find((t) => typeof t === 'string') ?? null;
   return {

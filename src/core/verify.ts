@@ -100,7 +100,7 @@ const VERIFY_PROBE_ARGS = [
   [
     'stream=codec_type,codec_name,profile,width,height,sample_aspect_ratio,duration,avg_frame_rate,r_frame_rate,nb_read_packets,field_order',
     'color_range,color_space,color_transfer,color_primaries,channels,channel_layout,sample_rate',
-  ].join(',') + ':stream_tags=timecode,reel_name,rotate:stream_side_data=rotation:format=duration:format_tags=timecode,reel_name',
+  ].join(',') + ':stream_tags=timecode,reel_name,rotate,DURATION:stream_side_data=rotation:format=duration:format_tags=timecode,reel_name',
 ];
 
 export interface Verification {
@@ -197,7 +197,9 @@ export async function verifyOutput(
 
   // Durations compare video with video: audio that runs longer than the picture (phone clips) or a
   // longer second video stream must not fail a good proxy.
-  const outDuration = proxy.duration ?? (proxy.frames !== null && proxy.fps ? proxy.frames / proxy.fps : null);
+  // The file must state a duration (the video's own, or at least the whole file's): one that ffprobe
+  // has to guess means the muxer never finished writing it.
+  const outDuration = proxy.duration;
   const formatDuration = Number(json.format?.duration ?? NaN);
   if (ESTIMATED.test(String(run.stderr))) {
     check(
