@@ -80,22 +80,29 @@ export async function mergeReports(files: string[], outFile?: string): Promise<M
   const byIndex = new Map<number, ClipResult>();
   const used = new Map<number, Set<string>>();
   const running = new Set<number>();
-  for (const { file, r } of byAge) {
-    const k = r.selection?.shard?.index ?? -1;
-    if (r.status === 'RUNNING') {
-      running.add(k);
-      continue;
-    }
-    for (const c of r.clips) {
-      if (byIndex.has(c.index)) continue;
-      if (c.index % count !== k)
-        throw new MergeError(
-          `${quote(file)} says it is shard ${k} of ${count}, but it holds clip ${c.index}; the report is not a shard's.`,
-        );
-      byIndex.set(c.index, c);
-      let set = used.get(k);
-      if (!set) used.set(k, (set = new Set()));
-      set.add(file);
+  const take = (file: string, k: number, c: ClipResult): void => {
+    byIndex.set(c.index, c);
+    let set = used.get(k);
+    if (!set) used.set(k, (set = new Set()));
+    set.add(file);
+  };
+  // A newer report that never ran a clip (killed first, fail-fast, only some clips re-run) says
+  // nothing about it: the newest report that did run it decides; NOT_RUN only where none did.
+  for (const pass of ['ran', 'not run'] as const) {
+    for (const { file, r } of byAge) {
+      const k = r.selection?.shard?.index ?? -1;
+      if (r.status === 'RUNNING') {
+        running.add(k);
+        continue;
+      }
+      for (const c of r.clips) {
+        if (c.index % count !== k)
+          throw new MergeError(
+            `${quote(file)} says it is shard ${k} of ${count}, but it holds clip ${c.index}; the report is not a shard's.`,
+          );
+        if (byIndex.has(c.index) || (pass === 'ran') === (c.status === 'NOT_RUN')) continue;
+        take(file, k, c);
+      }
     }
   }
   const shards = Array.from({ length: count }, (_, k) => ({

@@ -177,9 +177,15 @@ async function newestReport(
     } catch {
       continue; // damaged or edited: never resumed from
     }
-    if (report.job_id !== jobId || report.status === 'RUNNING') continue;
+    if (report.job_id !== jobId) continue;
     const s = report.selection?.shard;
     if (shard ? !s || s.index !== shard.index || s.count !== shard.count : s) continue;
+    // A run of this job (and shard) still going: resuming now would run its clips a second time.
+    if (report.status === 'RUNNING') {
+      throw new SelectionError(
+        `a run of job ${jobId}${shard ? ` shard ${shard.index}/${shard.count}` : ''} is still going (report ${quote(file)}, process ${report.writer?.pid ?? '?'} on ${report.writer?.host ?? '?'}): wait for it to end before resuming.`,
+      );
+    }
     if (!best || report.started_at > best.report.started_at) best = { file, report };
   }
   return best;
