@@ -268,7 +268,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const previous = carried.get(clip.index);
     if (previous) {
       Object.assign(r, previous, {
-        message: `Completed in an earlier run (${quote(sel?.selection.previous_report ?? '')}); its proxy is still in place, so it was not made again.`,
+        message: `Completed in an earlier run (${quote(sel?.carriedFrom?.get(clip.index) ?? sel?.selection.previous_report ?? '')}); its proxy is still in place, so it was not made again.`,
       });
       await record({ ...r });
       emit({ type: 'clip-finished', position: pos + 1, total, result: { ...r } });

@@ -30,6 +30,8 @@ export interface Selection {
   selection: RunSelection;
   /** The carried-over clips' results from the report they completed in. */
   carriedOver: ClipResult[];
+  /** Which report each carried-over clip completed in (by index), when not `selection.previous_report`. */
+  carriedFrom?: Map<number, string>;
   reportSuffix?: string;
   /** The clock for {date}/{time}, when it must be an earlier run's. */
   namingTime?: Date;
@@ -110,14 +112,43 @@ function planAgainst(
   return { plan, jobId, namingTime, indexWidth: plan.indexWidth };
 }
 
-/** Completed clips of `previous` whose proxies are still where that run put them, at the size it wrote. */
-async function stillInPlace(previous: RunResult, among: Set<number>): Promise<ClipResult[]> {
-  const out: ClipResult[] = [];
-  for (const c of previous.clips) {
-    if (!among.has(c.index) || c.status !== 'COMPLETED') continue;
+/**
+ * For each clip of `among`, the newest report that covered it: `previous` first, then, for clips it
+ * did not cover, the report it re-ran (`--only-failed` covers only the clips that had not completed,
+ * so the others completed in the report before it), and so on back. The chain stops at a report that
+ * is gone, damaged or of another plan.
+ */
+async function latestOutcomes(
+  previous: { file: string; report: RunResult },
+  among: Set<number>,
+): Promise<Map<number, { clip: ClipResult; file: string }>> {
+  const out = new Map<number, { clip: ClipResult; file: string }>();
+  const seen = new Set<string>();
+  let at: { file: string; report: RunResult } | null = previous;
+  while (at && !seen.has(path.resolve(at.file))) {
+    seen.add(path.resolve(at.file));
+    for (const c of at.report.clips) if (among.has(c.index) && !out.has(c.index)) out.set(c.index, { clip: c, file: at.file });
+    const before: string | undefined = at.report.selection?.previous_report;
+    if (out.size === among.size || !before) break;
+    try {
+      const report = await readReport(before);
+      at = report.plan?.fingerprint && report.plan.fingerprint === previous.report.plan?.fingerprint ? { file: before, report } : null;
+    } catch {
+      at = null;
+    }
+  }
+  return out;
+}
+
+/** Clips whose latest outcome is COMPLETED and whose proxies are still where that run put them, at the size it wrote. */
+async function stillInPlace(outcomes: Map<number, { clip: ClipResult; file: string }>): Promise<{ clip: ClipResult; file: string }[]> {
+  const out: { clip: ClipResult; file: string }[] = [];
+  for (const o of [...outcomes.values()].sort((a, b) => a.clip.index - b.clip.index)) {
+    const c = o.clip;
+    if (c.status !== 'COMPLETED') continue;
     try {
       const st = await fs.lstat(c.output);
-      if (st.isFile() && (c.output_size === null || st.size === c.output_size)) out.push(c);
+      if (st.isFile() && (c.output_size === null || st.size === c.output_size)) out.push(o);
     } catch {
       // Gone: it runs again.
     }
@@ -218,7 +249,8 @@ export async function resolveSelection(spec: JobSpec, req: SelectionRequest): Pr
         : shard
           ? shardIndices
           : plan.clips.map((c) => c.index);
-      const carriedOver = await stillInPlace(found.report, new Set(indices));
+      const carried = await stillInPlace(await latestOutcomes(found, new Set(indices)));
+      const carriedOver = carried.map((o) => o.clip);
       const toRun = indices.length - carriedOver.length;
       const selection: RunSelection = {
         kind: 'resume',
@@ -231,6 +263,7 @@ export async function resolveSelection(spec: JobSpec, req: SelectionRequest): Pr
       return {
         indices,
         carriedOver,
+        carriedFrom: new Map(carried.map((o) => [o.clip.index, path.resolve(o.file)])),
         namingTime,
         indexWidth,
         jobId,
