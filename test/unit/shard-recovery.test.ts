@@ -163,7 +163,8 @@ describe('farm recovery: retries, re-runs of failed clips, and what merge takes'
     const m = await runCli(['report', 'merge', ...only0, '--out', path.join(dir, 'merge-missing.report.json')]);
     assert.equal(m.code, 2, shown(m));
     assert.match(m.stdout, /^Shard 1\/2: MISSING \(no report given\)$/m);
-    assert.doesNotMatch(m.stdout, /FAILED/);
+    assert.match(m.stdout, /^Result: Incomplete: no report for shard 1\/2 \(MISSING\): run it or give its report$/m);
+    assert.doesNotMatch(m.stdout, /FAILED|failed/, 'a missing shard is not failed clips');
     const merged = await readJson(path.join(dir, 'merge-missing.report.json'));
     assert.equal(merged.status, 'PARTIAL');
     assert.match(merged.clips[1].message ?? '', /No report for shard 1 of 2 was given: that shard is missing/);
