@@ -28,8 +28,14 @@ done
 
 start=$(date +%s%N)
 cluster=$(mktemp -d "${TMPDIR:-/tmp}/jobspec-slurm-XXXXXX")
+tests=""
 cleanup() {
   local rc=$?
+  # Interrupted while the tests run: stop them first (by pid), then the cluster.
+  if [[ -n $tests ]] && kill -0 "$tests" 2>/dev/null; then
+    kill -TERM "$tests" 2>/dev/null || true
+    wait "$tests" 2>/dev/null || true
+  fi
   bash scripts/slurm-local.sh down "$cluster" || rc=1
   echo "farm: $(((($(date +%s%N) - start) / 1000000))) ms with the cluster up and down (exit $rc)"
   exit "$rc"
@@ -40,5 +46,9 @@ trap 'exit 143' TERM
 
 eval "$(bash scripts/slurm-local.sh up "$cluster")"
 echo "farm: Slurm cluster up in $cluster ($(sinfo -h -o '%n %t %c CPUs'))"
-# Extra arguments go to node's test runner, e.g. --test-name-pattern=scancel.
-node --import tsx --test --test-reporter=spec "$@" test/farm/slurm.test.ts
+# One process runs the test file (node's test runner, in-process), in the background so that a
+# signal to this script is handled at once rather than when the tests end. Extra arguments go to
+# the test runner, e.g. --test-name-pattern=scancel.
+node --import tsx --test-reporter=spec "$@" test/farm/slurm.test.ts &
+tests=$!
+wait "$tests"

@@ -28,6 +28,9 @@ const STEP = { timeout: 60_000 };
 let dir: string;
 let master: string;
 
+// Stopped by test/farm/run.sh (interrupted): exit normally, so that the temporary folders go too.
+process.once('SIGTERM', () => process.exit(143));
+
 before(async () => {
   assert.ok(SLURM_CONF, 'SLURM_CONF is not set: run this test with `npm run test:farm` (test/farm/run.sh brings up the cluster)');
   await slurm('sinfo', ['-h']);
