@@ -136,7 +136,7 @@ up() {
   dd if=/dev/urandom of="$dir/munge/munge.key" bs=1 count=128 status=none
   chmod 0400 "$dir/munge/munge.key"
 
-  local node ports ctld_port d_port cpus
+  local node ctld_port d_port cpus
   node=$(hostname -s)
   read -r ctld_port d_port < <(free_ports)
   cpus=$(nproc)
