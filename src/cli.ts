@@ -313,6 +313,28 @@ async function cmdExecute(
   return result.exit_code;
 }
 
+/**
+ * The Result line of a merge: a shard with no report, or one still running, is said to be so, not
+ * counted as failed clips (its clips are NOT_RUN, their outcome unknown).
+ */
+function mergeResultLine(merged: MergeResult, line: string): string {
+  const count = merged.merge.shards.length;
+  const names = (list: { index: number }[]): string => list.map((s) => `${s.index}/${count}`).join(', ');
+  const missing = merged.merge.shards.filter((s) => s.missing);
+  const running = merged.merge.shards.filter((s) => s.running);
+  const gaps = [
+    missing.length
+      ? `no report for shard${missing.length === 1 ? '' : 's'} ${names(missing)} (MISSING): run ${missing.length === 1 ? 'it' : 'them'} or give ${missing.length === 1 ? 'its report' : 'their reports'}`
+      : '',
+    running.length
+      ? `shard${running.length === 1 ? '' : 's'} ${names(running)} still running: merge again when ${running.length === 1 ? 'it has' : 'they have'} ended`
+      : '',
+  ].filter(Boolean);
+  if (gaps.length === 0) return line;
+  const failed = merged.clips.some((c) => c.status === 'FAILED' || c.status === 'CANCELLED');
+  return failed ? `${line}; ${gaps.join('; ')}` : `Result: Incomplete: ${gaps.join('; ')}`;
+}
+
 async function cmdMerge(files: string[], values: { json?: boolean; out?: string }): Promise<number> {
   const json = !!values.json;
   if (files.length === 0) return failure(json, 'give the shard reports to merge: jobspec report merge REPORT...', 'usage', EXIT.INVALID);
@@ -334,19 +356,9 @@ async function cmdMerge(files: string[], values: { json?: boolean; out?: string 
     }
     out('');
     merged.clips.forEach((c, i) => clipLines(c, i + 1, merged.clips.length).forEach(out));
-    // A shard without a report is a gap, not a failure: the result line says which shard it is.
-    const count = merged.merge.shards.length;
-    const gaps = merged.merge.shards
-      .filter((s) => s.missing || s.running)
-      .map((s) => `shard ${s.index}/${count} ${s.missing ? 'is missing (no report given)' : 'is still running'}`);
-    const footer = multiFooter(merged);
-    if (gaps.length) {
-      const failed = merged.clips.some((c) => c.status === 'FAILED' || c.status === 'CANCELLED');
-      footer[footer.findIndex((l) => l.startsWith('Result: '))] = failed
-        ? `Result: One or more clips failed, and ${gaps.join(', ')}`
-        : `Result: Incomplete: ${gaps.join(', ')}`;
-    }
-    footer.forEach(out);
+    multiFooter(merged)
+      .map((l) => (l.startsWith('Result: ') ? mergeResultLine(merged, l) : l))
+      .forEach(out);
   }
   return merged.exit_code;
 }
