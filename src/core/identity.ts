@@ -25,7 +25,12 @@ const ASSUMED: Folding = { caseInsensitive: true, normalizationInsensitive: true
 const folds = new Map<string, Promise<Folding>>();
 
 /** The name as the volume compares it: two names with one key are one file there. */
+// Anything but printable ASCII (control characters, which names rarely hold, take the slow path too).
+const NON_ASCII = /[^ -~]/;
+
 export function nameKey(name: string, f: Pick<Folding, 'caseInsensitive' | 'normalizationInsensitive'>): string {
+  // Most camera file names are ASCII: there normalization changes nothing and lower case is enough.
+  if (!NON_ASCII.test(name)) return f.caseInsensitive ? name.toLowerCase() : name;
   let key = f.normalizationInsensitive ? name.normalize('NFC') : name;
   // Upper then lower: the round trip joins the pairs a volume's upcase table joins (K and the Kelvin
   // sign, the Greek sigmas), which a single toLowerCase() keeps apart.
