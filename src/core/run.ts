@@ -109,10 +109,14 @@ function factsOf(info: SourceInfo): MediaFacts {
   return facts;
 }
 
-/** Threads per ffmpeg process so that N processes share the machine instead of each taking every core. */
-export function threadBudget(concurrency: number, cores = os.availableParallelism()): number | undefined {
-  if (concurrency <= 1) return undefined;
-  return Math.max(1, Math.floor(cores / concurrency));
+/**
+ * Threads for an ffmpeg that starts while `inFlight` encodes run (itself included): N processes share
+ * the machine instead of each taking every core, and one that runs alone (a single long clip, the
+ * last of a batch) gets all of them, as ffmpeg would choose.
+ */
+export function threadBudget(inFlight: number, cores = os.availableParallelism()): number | undefined {
+  if (inFlight <= 1) return undefined;
+  return Math.max(1, Math.floor(cores / inFlight));
 }
 
 /**
@@ -183,7 +187,6 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   const total = selected.length;
   const toRun = selected.filter((c) => !carried.has(c.index)).length;
   const concurrency = Math.max(1, Math.min(spec.max_concurrent_jobs, toRun || 1));
-  const threads = threadBudget(concurrency);
   // setTimeout fires after 1 ms when given more than 2^31-1 ms (about 24.8 days), Infinity or NaN,
   // which would stop every clip at once: Infinity waits forever (like 0), NaN takes the default,
   // and anything longer than the timer can hold is clamped to it.
@@ -304,13 +307,56 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     if (!failed && !signal?.aborted && pos < total) void probeFor(pos).catch(() => undefined);
   };
 
-  const runOne = async (pos: number): Promise<void> => {
+  // Pipelining: an encode slot frees as soon as ffmpeg exits, so the next clip encodes while this one
+  // is verified and moved into place. A clip started that way is speculative: it is committed only
+  // after every clip before it ended well; if one of them fails late, it is stopped (or discarded)
+  // and reported NOT_RUN, with nothing kept, exactly as if it had never started (fail-fast).
+  let encoding = 0;
+  const settled = new Map<number, Promise<ClipResult['status']>>();
+  /** Clips whose ffmpeg has exited and that are still being checked. */
+  const checking = new Set<number>();
+  /** For a clip started early, the clips it started ahead of. */
+  const startedAhead = new Map<number, number[]>();
+  const clipAborts = new Map<number, AbortController>();
+  const lateFailure = new Map<number, string>();
+  const stopLaterClips = (pos: number): void => {
+    const why = `Not started: ${path.basename(selected[pos].source)} failed after this clip had begun (its proxy was still being checked), so this clip was stopped and nothing of it was kept (fail-fast).`;
+    // Every clip that started ahead of the failed one, and every clip that started ahead of those.
+    const stopped = new Set([pos]);
+    for (const [p, ahead] of [...startedAhead.entries()].sort((a, b) => a[0] - b[0])) {
+      if (!ahead.some((q) => stopped.has(q)) || lateFailure.has(p)) continue;
+      stopped.add(p);
+      lateFailure.set(p, why);
+      clipAborts.get(p)?.abort();
+    }
+  };
+
+  const runOne = async (pos: number, encodeEnded: () => void, before: Promise<ClipResult['status']>[]): Promise<void> => {
     const clip = selected[pos];
     const r = results[pos];
     const t0 = Date.now();
     let source: HeldSource | undefined;
+    const clipAbort = new AbortController();
+    clipAborts.set(pos, clipAbort);
+    const clipSignal = signal ? AbortSignal.any([signal, clipAbort.signal]) : clipAbort.signal;
     const finish = async (status: ClipResult['status'], message?: string): Promise<void> => {
+      clipAborts.delete(pos);
+      // Known at once, before anything is awaited: no clip may start after a failure.
+      if (status === 'FAILED' && !lateFailure.has(pos)) {
+        failed = true;
+        if (firstFailure < 0 || pos < firstFailure) firstFailure = pos;
+        stopLaterClips(pos);
+      }
       await release(source);
+      // A clip that started ahead ends after the clips it started ahead of: results keep their order.
+      await Promise.all(before);
+      // Stopped because an earlier clip failed late: as if it had never started.
+      const stoppedLate = lateFailure.get(pos);
+      if (stoppedLate !== undefined && status !== 'COMPLETED') {
+        status = 'NOT_RUN';
+        message = stoppedLate;
+      }
+
       r.status = status;
       if (message) r.message = message;
       r.finished_at = iso(new Date());
@@ -358,7 +404,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
     const folder = path.dirname(clip.output);
     const tmp = path.join(folder, tempName(spec.container));
-    const built = buildFfmpegArgs(spec, clip.source, info, tmp, { threads, encoders: opts.tools.encoders });
+    const built = buildFfmpegArgs(spec, clip.source, info, tmp, { threads: threadBudget(encoding + 1), encoders: opts.tools.encoders });
     if ('error' in built) return finish('FAILED', `${name}: ${built.error}`);
     // The layout's folder is made now that the clip runs (and taken away again if it fails).
     let created: string[] = [];
@@ -389,11 +435,12 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     let stalled = false;
     let lastProgress = 0;
     heartbeat.add(tmp);
+    encoding++;
     const child = runGuarded(opts.tools.guard, opts.tools.ffmpeg, built.args, {
       reject: false,
       stdin: 'ignore',
       buffer: false,
-      cancelSignal: signal,
+      cancelSignal: clipSignal,
       forceKillAfterDelay: KILL_GRACE_MS,
       cleanup: true,
     });
@@ -425,12 +472,13 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       log.push(chunk);
     });
     const done = await child;
+    encoding--;
     clearTimeout(stallTimer);
     log.end();
     r.exit_code = typeof done.exitCode === 'number' ? done.exitCode : null;
     r.signal = done.signal ?? null;
 
-    if (done.isCanceled || signal?.aborted) {
+    if (done.isCanceled || signal?.aborted || clipAbort.signal.aborted) {
       await removeTmp();
       return finish('CANCELLED', `Cancelled while encoding ${name}; the partial proxy was removed.`);
     }
@@ -512,6 +560,11 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         `ffmpeg read ${framesRead} frames of picture from ${name} but wrote only ${framesWritten} to its proxy: the proxy would be ${framesRead - framesWritten} frame(s) short, and an editing system would refuse to relink it. It was not kept; re-run the clip, and report it if it happens again.`,
       );
     }
+    // ffmpeg made a whole proxy by its own account: the next clip may encode while this one is read
+    // back and moved into place (it commits only if this one does).
+    checking.add(pos);
+    encodeEnded();
+    emit({ type: 'clip-encoded', index: clip.index, position: pos + 1, total });
     // The source's side of the relink evidence: its probe, and the frames ffmpeg read from it.
     const sourceFacts = { ...factsOf(info), frames: sourceFrames };
     if (opts.verify !== false) {
@@ -536,6 +589,17 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     } else {
       r.relink = { source: sourceFacts, proxy: null };
     }
+    // Committed in order: every clip before this one must have ended well (see pipelining above).
+    const earlier = await Promise.all(before);
+    if (earlier.some((st) => st !== 'COMPLETED' && st !== 'SKIPPED') || clipAbort.signal.aborted) {
+      await removeTmp();
+      if (!lateFailure.has(pos) && !signal?.aborted)
+        lateFailure.set(
+          pos,
+          'Not started: an earlier clip did not complete while this one was being made, so it was not kept (fail-fast).',
+        );
+      return finish('CANCELLED', `Cancelled while checking ${name}; the proxy was not kept.`);
+    }
     try {
       // On disk before it has a name: a power cut never leaves a final name on missing data.
       await fsyncFile(tmp);
@@ -554,31 +618,50 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
   // A pool of `concurrency` workers taking clips in order; after a failure or a cancel no new clip starts.
   // A clip counts as started once a worker takes it, and a started clip always runs to its end.
+  const tails = new Set<Promise<void>>();
   const worker = async (): Promise<void> => {
     while (!failed && !signal?.aborted && next < total) {
       const pos = next++;
-      try {
-        await runOne(pos);
-      } catch (err) {
-        results[pos].status = 'FAILED';
-        results[pos].message = `Unexpected error on ${path.basename(selected[pos].source)}: ${(err as Error).message}`;
-        results[pos].finished_at = iso(new Date());
-        await record({ ...results[pos] });
-        emit({ type: 'clip-finished', position: pos + 1, total, result: { ...results[pos] } });
-      }
-      if (results[pos].status === 'FAILED' && !failed) {
-        failed = true;
-        firstFailure = pos;
-      }
+      // The clips before this one still being checked: this one is committed only after them.
+      const ahead = [...checking].filter((p) => p < pos);
+      if (ahead.length) startedAhead.set(pos, ahead);
+      const before = ahead.map((p) => settled.get(p)).filter((d): d is Promise<ClipResult['status']> => d !== undefined);
+      let encodeEnded = (): void => undefined;
+      const slotFree = new Promise<void>((resolve) => (encodeEnded = resolve));
+      const whole = runOne(pos, encodeEnded, before)
+        .catch(async (err: unknown) => {
+          results[pos].status = 'FAILED';
+          results[pos].message = `Unexpected error on ${path.basename(selected[pos].source)}: ${(err as Error).message}`;
+          results[pos].finished_at = iso(new Date());
+          stopLaterClips(pos);
+          await record({ ...results[pos] });
+          emit({ type: 'clip-finished', position: pos + 1, total, result: { ...results[pos] } });
+        })
+        .then(() => {
+          if (results[pos].status === 'FAILED' && (firstFailure < 0 || pos < firstFailure)) firstFailure = pos;
+          if (results[pos].status === 'FAILED') failed = true;
+          settled.delete(pos);
+          checking.delete(pos);
+          startedAhead.delete(pos);
+          return results[pos].status;
+        });
+      settled.set(pos, whole);
+      const tail = whole.then(() => undefined);
+      tails.add(tail);
+      void tail.finally(() => tails.delete(tail));
+      // The slot is free once ffmpeg exits (or the clip ends without it).
+      await Promise.race([slotFree, tail]);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  while (tails.size > 0) await Promise.all([...tails]);
   // A probe started ahead for a clip that never ran (fail-fast, a cancel) still holds its source.
   await Promise.allSettled(probes.values());
   for (const h of [...held]) await release(h);
 
   for (const r of results) {
-    if (r.status !== 'NOT_RUN') continue;
+    // Clips stopped by a late failure already say why.
+    if (r.status !== 'NOT_RUN' || r.message) continue;
     if (signal?.aborted) r.message = 'Not started: the run was cancelled.';
     else if (concurrency === 1 || firstFailure < 0) r.message = 'Not started: an earlier clip failed (fail-fast).';
     else

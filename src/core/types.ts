@@ -189,6 +189,8 @@ export type RunEvent =
     }
   | { type: 'clip-started'; index: number; position: number; total: number; source: string; output: string; ffmpeg_args: string[] }
   | { type: 'clip-progress'; index: number; position: number; total: number; progress: ProgressInfo }
+  /** ffmpeg has exited: the clip is being checked, and its encode slot is free for the next clip. */
+  | { type: 'clip-encoded'; index: number; position: number; total: number }
   | { type: 'clip-finished'; position: number; total: number; result: ClipResult }
   | { type: 'notice'; message: string }
   | { type: 'run-finished'; result: RunResult };

@@ -99,11 +99,20 @@ describe("the seed's 3-source example", () => {
       assert.ok(c.verification?.every((v) => v.ok));
     }
 
-    // Sequential, in sources order: each clip starts after the previous one finished.
+    // Sequential, in sources order: one ffmpeg at a time, each starting once the previous one exited
+    // (while that clip's proxy is checked), and the clips end in order.
     const order = events
-      .filter((e) => e.type === 'clip-started' || e.type === 'clip-finished')
-      .map((e) => (e.type === 'clip-started' ? `start ${e.index}` : `end ${e.result.index}`));
-    assert.deepEqual(order, ['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2']);
+      .filter((e) => e.type === 'clip-started' || e.type === 'clip-encoded' || e.type === 'clip-finished')
+      .map((e) =>
+        e.type === 'clip-started' ? `start ${e.index}` : e.type === 'clip-encoded' ? `encoded ${e.index}` : `end ${e.result.index}`,
+      );
+    const encodes = order.filter((o) => !o.startsWith('end'));
+    assert.deepEqual(encodes, ['start 0', 'encoded 0', 'start 1', 'encoded 1', 'start 2', 'encoded 2'], 'one encode at a time');
+    assert.deepEqual(
+      order.filter((o) => o.startsWith('end')),
+      ['end 0', 'end 1', 'end 2'],
+    );
+    for (const i of [0, 1, 2]) assert.ok(order.indexOf(`encoded ${i}`) < order.indexOf(`end ${i}`));
     assert.equal(events[0].type, 'run-started');
     assert.equal(events.at(-1)?.type, 'run-finished');
 

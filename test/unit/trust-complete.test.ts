@@ -97,6 +97,40 @@ describe('rule 3: frames and duration, whatever ffmpeg exits with', { concurrenc
     }
   });
 
+  test('a clip whose proxy fails its check after the next clip began: that next clip is stopped, NOT_RUN, nothing of it kept (fail-fast holds with checks overlapping encodes)', async (t) => {
+    const s = await makeScene(t, {
+      sources: [
+        ['A001_BAD.mov', 'clip'],
+        ['A002.mov', 'medium'],
+        ['A003.mov', 'clip'],
+      ],
+      existing: 'unrelated',
+    });
+    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs(standIn('stand-in-ffmpeg-bad-tail-then-paced.sh'))], {
+      env: { STANDIN_CUT_PERCENT: '30' },
+      timeoutMs: 90_000,
+    });
+    const result = runResult(r);
+    assert.equal(r.code, 2, shown(r));
+    assert.deepEqual(
+      result.clips.map((c) => c.status),
+      ['FAILED', 'NOT_RUN', 'NOT_RUN'],
+    );
+    assert.match(result.clips[0].message ?? '', /failed verification: .*frame count/);
+    // The second clip really began (its ffmpeg ran) before the first one's check failed.
+    assert.ok(result.clips[1].ffmpeg_args.length > 0 && result.clips[1].started_at, 'the next clip had started');
+    assert.match(
+      result.clips[1].message ?? '',
+      /A001_BAD\.mov failed after this clip had begun .*stopped and nothing of it was kept \(fail-fast\)/,
+    );
+    assert.ok(
+      (result.clips[1].elapsed_seconds ?? 99) < 4,
+      `stopped early, not run to its end (${result.clips[1].elapsed_seconds} s of a 4 s paced clip)`,
+    );
+    assert.equal(result.clips[2].ffmpeg_args.length, 0, 'the third never started');
+    await checkAftermath(s, result, r);
+  });
+
   for (const container of ['mkv', 'mp4'] as const) {
     test(`the ${container} proxy loses its tail after ffmpeg exits 0: the frames counted in the file fall short, FAILED, nothing kept`, async (t) => {
       const s = await makeScene(t, { spec: { container, codec: container === 'mkv' ? 'vp9' : 'h264' }, existing: 'unrelated' });

@@ -51,7 +51,17 @@ async function killAtClip(t: TestContext, args: string[], out: string, k: number
   });
   t.after(() => killRecorded(pidFile));
   const pids = (): number[] => (fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number) : []);
-  await waitFor(`ffmpeg of clip ${k} writing`, async () => pids().length >= k && (await tempProxyWithData(out)), 90_000);
+  // Clip k writing, and clip k-1 recorded as done (the next clip may start while the previous one is checked).
+  const journaled = (): number =>
+    fs
+      .readdirSync(out)
+      .filter((n) => n.endsWith('.journal.jsonl'))
+      .reduce((sum, n) => sum + fs.readFileSync(path.join(out, n), 'utf8').split('\n').filter(Boolean).length, 0);
+  await waitFor(
+    `ffmpeg of clip ${k} writing`,
+    async () => pids().length >= k && journaled() >= k - 1 && (await tempProxyWithData(out)),
+    90_000,
+  );
   assert.equal(pids().length, k, 'killed during clip k, not later');
   child?.kill('SIGKILL');
   const r = await done;

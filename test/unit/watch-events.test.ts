@@ -41,7 +41,7 @@ test('watchFolder: onEvent gets every event of each run, with the pending name; 
   assert.equal(code, 2, 'b failed');
   assert.deepEqual([...new Set(events.map(([name]) => name))], ['a.jobspec.json']);
   const types = events.map(([, type]) => type).filter((type) => type !== 'clip-progress');
-  assert.deepEqual(types, ['run-started', 'clip-started', 'clip-finished', 'run-finished']);
+  assert.deepEqual(types, ['run-started', 'clip-started', 'clip-encoded', 'clip-finished', 'run-finished']);
   const started = events.findIndex(([, type]) => type === 'run-started');
   assert.equal(started, 0, 'run-started comes first, so a listener can set up before anything else arrives');
 });
