@@ -1,6 +1,7 @@
 // Finding ffmpeg and ffprobe: explicit path, then FFMPEG_PATH/FFPROBE_PATH, then PATH; each verified by running it.
 import * as fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execa } from 'execa';
 import { chooseGuard, type Guard } from './guard';
@@ -89,7 +90,11 @@ async function locate(
 
 const cache = new Map<string, Promise<Tools>>();
 
-/** Find and verify ffmpeg and ffprobe. Results are cached per resolved pair of paths. */
+/**
+ * Find and verify ffmpeg and ffprobe. Results are cached per resolved pair of paths in this process,
+ * and on disk (see toolCacheFile) keyed by both executables' path, size, modification time and inode:
+ * the check starts three processes, which a command run again need not pay for an unchanged ffmpeg.
+ */
 export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
   const env = opts.env ?? process.env;
   const ff = await locate('ffmpeg', opts.ffmpegPath, 'FFMPEG_PATH', env);
@@ -97,11 +102,78 @@ export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
   const key = `${ff.path}\0${fp.path}`;
   let pending = cache.get(key);
   if (!pending) {
-    pending = verify(ff, fp);
+    pending = verifyOrRecall(ff, fp, toolCacheFile(env));
     cache.set(key, pending);
     pending.catch(() => cache.delete(key));
   }
   return pending;
+}
+
+/**
+ * Where the tool check is remembered: JOBSPEC_CACHE_DIR, else XDG_CACHE_HOME/jobspec, else
+ * ~/.cache/jobspec; none when JOBSPEC_TOOL_CACHE is 0.
+ */
+export function toolCacheFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.JOBSPEC_TOOL_CACHE === '0') return null;
+  const dir = env.JOBSPEC_CACHE_DIR || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'jobspec');
+  return path.join(dir, 'tools.json');
+}
+
+interface RememberedTools {
+  key: string;
+  version: string;
+  encoders: string[];
+  guard: Guard;
+}
+
+/** An executable as the cache knows it: what changes when it is replaced or upgraded. */
+async function identity(p: string): Promise<string | null> {
+  try {
+    const st = await fs.stat(p);
+    return `${p}|${st.size}|${st.mtimeMs}|${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+async function verifyOrRecall(ff: Candidate, fp: Candidate, file: string | null): Promise<Tools> {
+  const [ffId, fpId] = await Promise.all([identity(ff.path), identity(fp.path)]);
+  const key = ffId && fpId ? `${ffId}\n${fpId}` : null;
+  if (file && key) {
+    try {
+      const saved = JSON.parse(await fs.readFile(file, 'utf8')) as RememberedTools[];
+      const hit = Array.isArray(saved) ? saved.find((e) => e.key === key) : undefined;
+      // The guard's own executable must still be there to be used.
+      if (hit && (hit.guard.kind !== 'pdeathsig' || (hit.guard.setpriv && (await identity(hit.guard.setpriv))))) {
+        return { ffmpeg: ff.path, ffprobe: fp.path, version: hit.version, encoders: new Set(hit.encoders), guard: hit.guard };
+      }
+    } catch {
+      // No cache yet, or an unreadable one: verify.
+    }
+  }
+  const tools = await verify(ff, fp);
+  if (file && key) await remember(file, { key, version: tools.version, encoders: [...tools.encoders], guard: tools.guard });
+  return tools;
+}
+
+/** Add one entry to the cache file, replacing it atomically; a cache that cannot be written is simply not kept. */
+async function remember(file: string, entry: RememberedTools): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    let saved: RememberedTools[] = [];
+    try {
+      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+      if (Array.isArray(parsed)) saved = parsed as RememberedTools[];
+    } catch {
+      saved = [];
+    }
+    const kept = [entry, ...saved.filter((e) => e.key !== entry.key)].slice(0, 8);
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(kept) + '\n', { flag: 'wx' });
+    await fs.rename(tmp, file);
+  } catch {
+    // Read-only home, full disk: the next run checks again.
+  }
 }
 
 async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {

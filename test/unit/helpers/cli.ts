@@ -109,11 +109,22 @@ export interface CliOptions {
   detached?: boolean;
 }
 
+let cacheDir: string | undefined;
+/** A tool-check cache of this test process's own: no test depends on what an earlier run remembered. */
+function testCacheDir(): string {
+  if (!cacheDir) {
+    cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobspec-test-cache-'));
+    const dir = cacheDir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return cacheDir;
+}
+
 /**
  * The environment every command runs in unless a test gives `exactEnv`: this process's, without
  * what would pick the tools or the shard behind a test's back (FFMPEG_PATH, FFPROBE_PATH,
- * JOB_COMPLETION_INDEX), and with REAL_FFMPEG/REAL_FFPROBE for the stand-ins in test/fixtures/ to
- * hand over to.
+ * JOB_COMPLETION_INDEX), with REAL_FFMPEG/REAL_FFPROBE for the stand-ins in test/fixtures/ to
+ * hand over to, and a tool-check cache of this test process's own (JOBSPEC_CACHE_DIR).
  */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
@@ -122,6 +133,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   delete env.JOB_COMPLETION_INDEX;
   env.REAL_FFMPEG = REAL_FFMPEG;
   env.REAL_FFPROBE = REAL_FFPROBE;
+  env.JOBSPEC_CACHE_DIR = testCacheDir();
   return env;
 }
 
