@@ -473,7 +473,7 @@ async function quality(
   };
 }
 
-/** The runner's exact argument list for one clip (as a run builds it), to a given target. */
+/** The runner's exact argument list for one clip (as a run builds it), to a given target path. */
 async function runnerArgs(source: string, fields: Record<string, unknown>, target: string): Promise<string[]> {
   const dir = path.join(MEDIA, 'codec-specs');
   fs.mkdirSync(path.join(dir, 'out'), { recursive: true });
@@ -517,7 +517,7 @@ async function codecs(): Promise<{ rows: CodecRow[]; decode: { source: string; c
         const container = (p.fields.container as string | undefined) ?? 'mov';
         const target = path.join(scratch, `proxy.${container}`);
         fs.rmSync(target, { force: true });
-        let args = await runnerArgs(source, p.fields, `file:${target}`);
+        let args = await runnerArgs(source, p.fields, target);
         if (p.change) args = p.change(args);
         const r = await mustRun(
           'ffmpeg',
@@ -591,7 +591,7 @@ async function concurrency(): Promise<{
   // One clip alone at N = cores: the budget it gets now (every core) against the old 1/N.
   const long = h264Clip(path.join(MEDIA, 'sources', 'hd1080_10s_alone.mov'), QUICK ? 4 : 10, '10:00:00:00');
   const target = path.join(MEDIA, 'alone.mov');
-  const args = (await runnerArgs(long, { max_concurrent_jobs: CORES }, `file:${target}`)).filter(
+  const args = (await runnerArgs(long, { max_concurrent_jobs: CORES }, target)).filter(
     (a) => a !== '-progress' && a !== 'pipe:1',
   );
   const budget = String(Math.max(1, Math.floor(CORES / CORES)));
