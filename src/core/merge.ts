@@ -5,9 +5,9 @@
 // counts by its newest result for each clip, and the merge says which reports it took. A shard with
 // no report is named as missing, not counted as failed clips.
 import * as path from 'node:path';
-import { exitCodeFor, readReport, ReportError, reportFileName, runStatus, writeReport } from './report';
+import { blankResult, exitCodeFor, readReport, ReportError, reportFileName, runStatus, writeReport } from './report';
 import { quote } from './text';
-import type { ClipResult, PlannedClipInfo, RunResult } from './types';
+import type { ClipResult, RunResult } from './types';
 
 export class MergeError extends Error {
   constructor(message: string) {
@@ -20,24 +20,6 @@ export interface MergeResult extends RunResult {
   merge: {
     /** Per shard, the reports that were used (newest last) and the ones that were passed over. */
     shards: { index: number; reports: string[]; missing: boolean; running: boolean }[];
-  };
-}
-
-function notRun(p: PlannedClipInfo, message: string): ClipResult {
-  return {
-    index: p.index,
-    source: p.source,
-    output: p.output,
-    status: 'NOT_RUN',
-    ffmpeg_args: [],
-    exit_code: null,
-    signal: null,
-    started_at: null,
-    finished_at: null,
-    elapsed_seconds: 0,
-    output_size: null,
-    stderr_tail: [],
-    message,
   };
 }
 
@@ -115,7 +97,7 @@ export async function mergeReports(files: string[], outFile?: string): Promise<M
     const c = byIndex.get(p.index);
     if (c) return c;
     const k = p.index % count;
-    return notRun(
+    return blankResult(
       p,
       running.has(k)
         ? `Shard ${k} of ${count} is still running; merge again when it has finished.`

@@ -11,7 +11,15 @@ import * as path from 'node:path';
 import { appendDurably, fsyncDir, writeFileDurably } from './durable';
 import { currentPidNamespace, processAlive, tempName } from './temp';
 import { quote } from './text';
-import { EXIT, type ClipResult, type FinalRunStatus, type ReportWriter, type RunResult, type RunStatus } from './types';
+import {
+  EXIT,
+  type ClipResult,
+  type FinalRunStatus,
+  type PlannedClipInfo,
+  type ReportWriter,
+  type RunResult,
+  type RunStatus,
+} from './types';
 
 export const REPORT_SCHEMA = 'jobspec-report/2';
 /** Reports written before the plan fingerprint and the journal; still readable (re-runs of old runs). */
@@ -251,6 +259,25 @@ async function readJournal(file: string): Promise<Map<number, ClipResult>> {
     }
   }
   return out;
+}
+
+/** A clip that has not run (yet), with why when it is known. */
+export function blankResult(clip: PlannedClipInfo, message?: string): ClipResult {
+  return {
+    index: clip.index,
+    source: clip.source,
+    output: clip.output,
+    status: 'NOT_RUN',
+    ffmpeg_args: [],
+    exit_code: null,
+    signal: null,
+    started_at: null,
+    finished_at: null,
+    elapsed_seconds: 0,
+    output_size: null,
+    stderr_tail: [],
+    ...(message ? { message } : {}),
+  };
 }
 
 /** Clips a re-run should cover: everything that did not complete or get skipped. */

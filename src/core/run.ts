@@ -18,6 +18,7 @@ import { outputBase } from './layout';
 import { makePlan, settingsDigest } from './plan';
 import { ProgressParser } from './progress';
 import {
+  blankResult,
   currentWriter,
   exitCodeFor,
   finishReport,
@@ -32,7 +33,7 @@ import type { Selection } from './selection';
 import { cleanStaleTemps, Heartbeat, tempName } from './temp';
 import { lookupFailure, quote } from './text';
 import type { Tools } from './tools';
-import type { ClipResult, JobSpec, PlannedClipInfo, RunEvent, RunResult } from './types';
+import type { ClipResult, JobSpec, RunEvent, RunResult } from './types';
 import { verifyOutput } from './verify';
 
 export interface RunOptions {
@@ -76,23 +77,6 @@ const KILL_GRACE_MS = 3000;
 
 function iso(d: Date): string {
   return d.toISOString();
-}
-
-function blankResult(clip: PlannedClipInfo): ClipResult {
-  return {
-    index: clip.index,
-    source: clip.source,
-    output: clip.output,
-    status: 'NOT_RUN',
-    ffmpeg_args: [],
-    exit_code: null,
-    signal: null,
-    started_at: null,
-    finished_at: null,
-    elapsed_seconds: 0,
-    output_size: null,
-    stderr_tail: [],
-  };
 }
 
 async function lookup(p: string): Promise<Stats | null> {
