@@ -183,6 +183,54 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
   checkEncoders(spec, opts.tools);
 
+  let failed = false;
+  let firstFailure = -1;
+  let next = 0;
+  // Every source of the job, indexed once: an output that exists is compared with them by identity.
+  const sources = new SourceIndex(spec.sources);
+
+  // Probing only reads the source, so the next clip's probe runs while this clip encodes: its
+  // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time. The
+  // source is held open from before its probe until its proxy is made (see HeldSource).
+  const held = new Set<HeldSource>();
+  const release = async (h: HeldSource | undefined): Promise<void> => {
+    if (!h || !held.delete(h)) return;
+    await h.handle.close().catch(() => undefined);
+  };
+  const probes = new Map<number, Promise<{ info: SourceInfo; source: HeldSource }>>();
+  const probeFor = (pos: number): Promise<{ info: SourceInfo; source: HeldSource }> => {
+    let p = probes.get(pos);
+    if (!p) {
+      const src = selected[pos].source;
+      p = holdSource(src).then(
+        async (source) => {
+          held.add(source);
+          try {
+            return { info: await probeSource(opts.tools, src, signal), source };
+          } catch (err) {
+            await release(source);
+            throw err;
+          }
+        },
+        (err: unknown) => {
+          const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+          throw new ProbeError(code === 'ENOENT' ? 'it no longer exists' : lookupFailure(code, src), []);
+        },
+      );
+      p.catch(() => undefined);
+      probes.set(pos, p);
+    }
+    return p;
+  };
+  const prefetchNext = (): void => {
+    let pos = next;
+    while (pos < total && carried.has(selected[pos].index)) pos++;
+    if (!failed && !signal?.aborted && pos < total) void probeFor(pos).catch(() => undefined);
+  };
+
+  // The first clip's probe starts now, while the report is set up: nothing waits for it later.
+  prefetchNext();
+
   const result: RunResult = {
     job_id: jobId,
     jobspec_file: opts.jobspecFile,
@@ -244,51 +292,6 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     } catch (err) {
       result.report_error ??= `could not record clip ${r.index} in the report's journal: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
     }
-  };
-
-  let failed = false;
-  let firstFailure = -1;
-  let next = 0;
-  // Every source of the job, indexed once: an output that exists is compared with them by identity.
-  const sources = new SourceIndex(spec.sources);
-
-  // Probing only reads the source, so the next clip's probe runs while this clip encodes: its
-  // ffprobe start-up then hides behind ffmpeg instead of adding to every clip's wall time. The
-  // source is held open from before its probe until its proxy is made (see HeldSource).
-  const held = new Set<HeldSource>();
-  const release = async (h: HeldSource | undefined): Promise<void> => {
-    if (!h || !held.delete(h)) return;
-    await h.handle.close().catch(() => undefined);
-  };
-  const probes = new Map<number, Promise<{ info: SourceInfo; source: HeldSource }>>();
-  const probeFor = (pos: number): Promise<{ info: SourceInfo; source: HeldSource }> => {
-    let p = probes.get(pos);
-    if (!p) {
-      const src = selected[pos].source;
-      p = holdSource(src).then(
-        async (source) => {
-          held.add(source);
-          try {
-            return { info: await probeSource(opts.tools, src, signal), source };
-          } catch (err) {
-            await release(source);
-            throw err;
-          }
-        },
-        (err: unknown) => {
-          const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-          throw new ProbeError(code === 'ENOENT' ? 'it no longer exists' : lookupFailure(code, src), []);
-        },
-      );
-      p.catch(() => undefined);
-      probes.set(pos, p);
-    }
-    return p;
-  };
-  const prefetchNext = (): void => {
-    let pos = next;
-    while (pos < total && carried.has(selected[pos].index)) pos++;
-    if (!failed && !signal?.aborted && pos < total) void probeFor(pos).catch(() => undefined);
   };
 
   // Pipelining: an encode slot frees as soon as ffmpeg exits, so the next clip encodes while this one
