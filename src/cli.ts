@@ -16,6 +16,7 @@ import {
   singleLines,
   formatDuration,
   describeFacts,
+  dailiesLine,
   planOutputs,
   type LoadResult,
   type Problem,
@@ -120,8 +121,9 @@ async function cmdValidate(file: string, json: boolean): Promise<number> {
     out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec, outputs }, null, 2));
   } else {
     for (const p of loaded.problems) err(problemLine(file, p));
+    const dailies = dailiesLine(spec);
     out(
-      `${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution})`,
+      `${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution}${spec.dialect ? `; read as the origin project's format ${spec.dialect}` : ''})${dailies ? `; ${dailies}` : ''}`,
     );
   }
   return EXIT.OK;
@@ -141,6 +143,8 @@ async function cmdDryRun(file: string, values: { json?: boolean; ffmpeg?: string
       out(`[${i + 1}/${clips.length}] ${path.basename(c.source)} → ${c.output}`);
       if (c.source_facts) out(`     Source: ${describeFacts(c.source_facts)}`);
       if (c.proxy_expected) out(`     Proxy:  ${describeFacts(c.proxy_expected)}`);
+      const dailies = dailiesLine(spec, c.burn_in);
+      if (dailies) out(`     Dailies: ${dailies}`);
       out(c.problem ? `     Problem: ${c.problem}` : `     ${c.commandLine}`);
     });
     out('Dry run: nothing was written. A real run writes each proxy to a temporary file in the output folder first.');

@@ -17,7 +17,17 @@ export { runJob, threadBudget, DEFAULT_STALL_TIMEOUT_SECONDS, type RunOptions } 
 export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, REPORT_SCHEMA } from './report';
 export { ProgressParser } from './progress';
 export { cleanStaleTemps, isTempName } from './temp';
-export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLine, formatDuration, describeFacts } from './format';
+export {
+  clipLines,
+  resultLine,
+  multiHeader,
+  multiFooter,
+  singleLines,
+  problemLine,
+  formatDuration,
+  describeFacts,
+  dailiesLine,
+} from './format';
 export { type MediaFacts, type AudioFacts } from './media';
 export { resolveSelection, type Selection, type SelectionRequest } from './selection';
 export { mergeReports } from './merge';
