@@ -43,3 +43,16 @@ export {
   type WatchState,
 } from './watch';
 export { LockHeldError } from './lock';
+export {
+  watchMedia,
+  mediaWatchEventLine,
+  loadTemplate,
+  TemplateError,
+  MEDIA_EXTENSIONS,
+  CAMERA_RAW_EXTENSIONS,
+  type MediaWatchEvent,
+  type MediaWatchOptions,
+} from './mediawatch';
+export { convertOriginJobSpec, convertedName, type ConvertResult } from './convert';
+export { BUILTIN_PRESETS, loadUserPresets, describePresetFields, findPresetsFile, PRESETS_FILE, type Preset } from './presets';
+export { isOriginJobSpec, ORIGIN_VERSION } from './origin';
