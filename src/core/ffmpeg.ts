@@ -217,6 +217,23 @@ export function timecodeFits(tc: string, fps: number): boolean {
   return Number(m[5]) < Math.round(fps);
 }
 
+/** Matrix names ffprobe reports that ffmpeg's setparams filter takes. */
+const SETPARAMS_MATRICES = new Set([
+  'gbr',
+  'bt709',
+  'fcc',
+  'bt470bg',
+  'smpte170m',
+  'smpte240m',
+  'ycgco',
+  'bt2020nc',
+  'bt2020c',
+  'smpte2085',
+  'chroma-derived-nc',
+  'chroma-derived-c',
+  'ictcp',
+]);
+
 /** The exact ffmpeg argument list for one clip, writing to `target` (a temporary path in the output folder). */
 export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo, target: string, opts: BuildOptions = {}): BuildResult {
   // The proxy is the picture as it is displayed (a phone clip's rotation, an anamorphic pixel aspect
@@ -287,7 +304,11 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
           ]),
     );
   }
-  filters.push(scale.join(':'), 'setsar=1');
+  filters.push(scale.join(':'));
+  // Back from RGB, ffmpeg 5.1 leaves the frames' matrix unset and the encoder then writes none: the
+  // source's tag is set on the frames again (verification checks it is carried over).
+  if (spec.lut && info.color.matrix && SETPARAMS_MATRICES.has(info.color.matrix)) filters.push(`setparams=colorspace=${info.color.matrix}`);
+  filters.push('setsar=1');
   let outFps = info.fps;
   if (conform !== null) {
     filters.push(`fps=${fpsFraction(conform)}`);
