@@ -53,6 +53,7 @@ export async function frameRgb(file: string, opts: { n?: number; matrix?: string
     ],
     { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
   );
+  if (stdout.length !== width * height * 3) throw new Error(`${file} has no frame ${opts.n ?? 0} (${stdout.length} bytes read)`);
   return { width, height, data: stdout, channels: 3 };
 }
 
@@ -77,6 +78,7 @@ export async function frameLuma(file: string, n = 0): Promise<Frame> {
     ],
     { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
   );
+  if (stdout.length !== width * height) throw new Error(`${file} has no frame ${n} (${stdout.length} bytes read)`);
   return { width, height, data: stdout, channels: 1 };
 }
 
