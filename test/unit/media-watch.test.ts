@@ -122,8 +122,10 @@ describe('media watch folders', () => {
 
   test('a copy that pauses longer than the settle time is waited for while the copying process keeps it open', async (t) => {
     const s = await scene(t);
-    const master = await makeClip(s.dir, 'master.mov', { seconds: 2 });
-    const target = path.join(s.watch, 'B001C001.mov');
+    // A transport stream (AVCHD): ffprobe reads a half-copied one as a shorter clip, so only the
+    // open-for-writing check keeps it from being taken mid-copy.
+    const master = await makeClip(s.dir, 'master.MTS', { seconds: 2, container: 'mpegts' });
+    const target = path.join(s.watch, '00001.MTS');
     const copy = slowCopy(master, target, 3, 2500);
     t.after(copy.kill);
     let takenAt = 0;
