@@ -7,8 +7,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as jsonc from 'jsonc-parser';
-import schema from '../../schemas/jobspec.schema.json';
-import { validate as compiledValidator } from './jobspec-validator.generated';
+import { schema as compiledSchema, validate as compiledValidator } from './jobspec-validator.generated';
 import { containerDef, normalizeCodec, normalizeContainer } from './formats';
 import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
@@ -61,6 +60,12 @@ export interface ValidateOptions {
  * (scripts/gen-validator.mjs, run by `npm run build`): compiling it at start-up cost every command
  * about 40 ms. The ajv options (allErrors, verbose, VS Code's keywords, date-time) live there.
  */
+/**
+ * The schema as the validator was compiled from it (schemas/jobspec.schema.json without what only the
+ * editor reads): its fields in order and its rules.
+ */
+const schema = compiledSchema as { properties: Record<string, unknown>; allOf: unknown[] };
+
 function getValidator(): ValidateFunction {
   return compiledValidator as unknown as ValidateFunction;
 }
