@@ -65,7 +65,12 @@ describe('source_checksum', () => {
         assert.ok(recorded, `clip ${i} has a fingerprint`);
         assert.equal(recorded.algorithm, algorithm);
         assert.equal(recorded.bytes, (await fsp.stat(src)).size);
-        const want = reference(tool, [...args], src) ?? (await core.checksum.hashBytes(await fsp.readFile(src), algorithm));
+        const want = reference(tool, [...args], src);
+        if (want === null) {
+          // Not a pass: without the reference tool there is nothing independent to compare with.
+          t.skip(`${tool} is not installed (apt-get install ${tool === 'xxhsum' ? 'xxhash' : 'coreutils'})`);
+          return;
+        }
         assert.equal(recorded.value, want, `${path.basename(src)}: ${tool}`);
       }
       assert.notEqual(report.clips[0].source_checksum?.value, report.clips[1].source_checksum?.value);
