@@ -92,3 +92,51 @@ test('the argument builder, verification and validation read the table: every co
     }
   }
 });
+
+// The dailies fields: the schema's lists are the engine's.
+interface DailiesSchema {
+  properties: Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
+  allOf: {
+    if?: { properties?: { jobspec_version?: { const?: string } } };
+    then?: { properties?: Record<string, unknown> };
+    else?: { properties?: Record<string, unknown> };
+  }[];
+}
+const dailies = schema as unknown as DailiesSchema;
+
+test('source_checksum, burn_in and preset fields in the schema are the engine’s lists', () => {
+  assert.deepEqual(dailies.properties.source_checksum.enum, [...core.checksum.CHECKSUM_ALGORITHMS]);
+  assert.deepEqual(Object.keys(dailies.properties.burn_in.properties ?? {}), [
+    ...core.burnin.BURN_IN_POSITIONS,
+    'font_size',
+    'box_opacity',
+    'font',
+  ]);
+  for (const f of core.presets.PRESET_FIELDS) assert.ok(f in dailies.properties, `a preset sets ${f}, a field of the schema`);
+});
+
+test('the version switch refuses exactly the other format’s fields: the origin’s 19 against this format’s own', () => {
+  const rule = dailies.allOf.find((r) => r.if?.properties?.jobspec_version?.const === '2.1');
+  assert.ok(rule, 'a rule switching on jobspec_version "2.1"');
+  const refused = (branch?: { properties?: Record<string, unknown> }): string[] =>
+    Object.entries(branch?.properties ?? {})
+      .filter(([, v]) => v === false)
+      .map(([k]) => k)
+      .sort();
+  const all = Object.keys(dailies.properties).filter((k) => k !== '$schema');
+  const origin: string[] = [...core.origin.ORIGIN_FIELDS];
+  assert.deepEqual(
+    refused(rule.then),
+    all.filter((k) => !origin.includes(k)).sort(),
+    'a 2.1 file refuses every field the origin does not have',
+  );
+  assert.deepEqual(
+    refused(rule.else),
+    origin.filter((k) => !core.jobspec.KNOWN_FIELDS.includes(k)).sort(),
+    'this format refuses the origin-only fields',
+  );
+  assert.ok(
+    origin.every((k) => k in dailies.properties),
+    'every origin field is described for the editor',
+  );
+});

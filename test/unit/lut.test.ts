@@ -141,6 +141,38 @@ describe('a LUT changes the picture as it says', () => {
   });
 });
 
+test('validate --json and the dry run show the LUT: its kind, size and sha256', async (t) => {
+  const dir = await tempDir(t, 'jobspec-lut-show-');
+  await flatClip(path.join(dir, 'media', 'c.mov'), '0x808080', '64x64', true);
+  const cube = await writeCube(path.join(dir, 'look.cube'), 5, (r, g, b) => [r, g, b]);
+  await fsp.mkdir(path.join(dir, 'out'));
+  const file = await writeSpec(dir, {
+    sources: ['media/c.mov'],
+    output_directory: 'out',
+    preset: 'proxy_h264_low',
+    naming_template: '{source_name}',
+    lut: 'look.cube',
+  });
+  const sha = createHash('sha256')
+    .update(await fsp.readFile(cube))
+    .digest('hex');
+  const v = await runCli(['validate', file, '--json']);
+  assert.equal(v.code, 0, shown(v));
+  assert.deepEqual((JSON.parse(v.stdout) as { spec: { lut: unknown } }).spec.lut, {
+    format: 'cube',
+    kind: '3d',
+    size: 5,
+    path: cube,
+    sha256: sha,
+  });
+  const d = await runCli(['dry-run', file]);
+  assert.ok(
+    d.stdout.includes(`Dailies: preset proxy_h264_low; LUT ${cube} (3D, 5 points per axis, sha256 ${sha.slice(0, 16)}…)`),
+    shown(d),
+  );
+  assert.match(d.stdout, /lut3d=file=.*look\.cube/);
+});
+
 describe('a LUT ffmpeg would refuse or misread is refused before anything runs, naming its line', () => {
   const valid = async (file: string): Promise<void> => {
     await writeCube(file, 2, (r, g, b) => [r, g, b]);
