@@ -8,7 +8,6 @@
 // file, drawtext still expands `%{…}` and reads `\` as an escape; literal text is escaped for exactly
 // that (`\` → `\\`, `%` → `\%`: ffmpeg 5.1 has no `%%`), and the running timecode and frame number are
 // the only expansions written. Unit tests prove both against ffmpeg itself.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -221,11 +220,8 @@ async function isFontFile(p: string): Promise<boolean> {
 }
 
 async function fcMatch(): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('fc-match', ['--format=%{file}', 'DejaVu Sans:style=Book'], { timeout: 10_000 }, (err, stdout) => {
-      resolve(err ? null : String(stdout).trim() || null);
-    });
-  });
+  const { fcMatchFile } = await import('./fontconfig');
+  return fcMatchFile('DejaVu Sans:style=Book');
 }
 
 async function searchFolders(folders: string[]): Promise<string | null> {
