@@ -1,5 +1,6 @@
-// The headless command: `jobspec validate|execute|dry-run FILE`, `jobspec report merge`, `jobspec watch DIR`.
-// Prints the seed's lines and exits with the contract's codes.
+// The headless command: `jobspec validate|execute|dry-run FILE`, `jobspec report merge`, `jobspec watch DIR`,
+// `jobspec convert FILE`. Prints the seed's lines and exits with the contract's codes.
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,6 +17,7 @@ import {
   singleLines,
   formatDuration,
   describeFacts,
+  dailiesLine,
   planOutputs,
   type LoadResult,
   type Problem,
@@ -27,6 +29,8 @@ import { resolveSelection, SelectionError, type Selection } from './core/selecti
 import { MergeError, mergeReports, type MergeResult } from './core/merge';
 import { LockHeldError } from './core/lock';
 import { watchEventLine, watchFolder } from './core/watch';
+import { convertedName, convertOriginJobSpec } from './core/convert';
+import { mediaWatchEventLine, TemplateError, watchMedia } from './core/mediawatch';
 import pkg from '../package.json';
 
 const USAGE = `Usage:
@@ -36,6 +40,8 @@ const USAGE = `Usage:
   jobspec dry-run FILE [--json] [--ffmpeg PATH] [--ffprobe PATH]
   jobspec report merge REPORT... [--json] [--out FILE]
   jobspec watch DIR [--once] [--max-workers N] [--ffmpeg PATH] [--ffprobe PATH]
+  jobspec watch DIR --template FILE [--once] [--settle SECONDS] [--ffmpeg PATH] [--ffprobe PATH]
+  jobspec convert FILE [--out FILE | --out -]
 
 Exit codes: 0 all clips completed (or skipped by policy), 1 invalid or unreadable JobSpec,
 2 a clip failed, 3 cancelled, 4 environment unusable (no ffmpeg, output folder not writable).`;
@@ -120,8 +126,9 @@ async function cmdValidate(file: string, json: boolean): Promise<number> {
     out(JSON.stringify({ file: path.resolve(file), valid: true, problems: loaded.problems, spec, outputs }, null, 2));
   } else {
     for (const p of loaded.problems) err(problemLine(file, p));
+    const dailies = dailiesLine(spec);
     out(
-      `${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution})`,
+      `${file}: valid: ${spec.sources.length} source${spec.sources.length === 1 ? '' : 's'} → ${spec.output_directory} (${spec.codec} in ${spec.container}, ${spec.resolution}${spec.dialect ? `; read as the origin project's format ${spec.dialect}` : ''})${dailies ? `; ${dailies}` : ''}`,
     );
   }
   return EXIT.OK;
@@ -141,6 +148,8 @@ async function cmdDryRun(file: string, values: { json?: boolean; ffmpeg?: string
       out(`[${i + 1}/${clips.length}] ${path.basename(c.source)} → ${c.output}`);
       if (c.source_facts) out(`     Source: ${describeFacts(c.source_facts)}`);
       if (c.proxy_expected) out(`     Proxy:  ${describeFacts(c.proxy_expected)}`);
+      const dailies = dailiesLine(spec, c.burn_in);
+      if (dailies) out(`     Dailies: ${dailies}`);
       out(c.problem ? `     Problem: ${c.problem}` : `     ${c.commandLine}`);
     });
     out('Dry run: nothing was written. A real run writes each proxy to a temporary file in the output folder first.');
@@ -401,6 +410,106 @@ async function cmdWatch(
   }
 }
 
+/** Camera files dropped under DIR get proxies per a template JobSpec (watch DIR --template FILE). */
+async function cmdWatchMedia(
+  dir: string,
+  values: { once?: boolean; template?: string; settle?: string; ffmpeg?: string; ffprobe?: string; 'max-workers'?: string },
+): Promise<number> {
+  if (values['max-workers'] !== undefined) {
+    err("error: --max-workers is for JobSpec watch folders; a media watch folder's template sets max_concurrent_jobs.");
+    return EXIT.INVALID;
+  }
+  const settle = values.settle === undefined ? undefined : /^\d+(\.\d+)?$/.test(values.settle) ? Number(values.settle) : NaN;
+  if (settle !== undefined && !(settle >= 0 && settle <= 3600)) {
+    err(
+      `error: --settle takes the seconds a clip must stay unchanged before it is taken (0 to 3600), not ${JSON.stringify(values.settle)}.`,
+    );
+    return EXIT.INVALID;
+  }
+  const t = await tools(values, false);
+  if (typeof t === 'number') return t;
+  const controller = new AbortController();
+  const offSignals = onStopSignals(() => controller.abort());
+  try {
+    return await watchMedia(dir, {
+      tools: t,
+      template: values.template ?? '',
+      once: !!values.once,
+      signal: controller.signal,
+      ...(settle !== undefined ? { settleMs: settle * 1000 } : {}),
+      onEvent: (e) => {
+        if (e.type === 'run') {
+          // Each batch prints the run's own lines: its header, one block per clip, its footer.
+          const ev = e.event;
+          if (ev.type === 'run-started') multiHeader(ev.job_id, ev.total).forEach(out);
+          else if (ev.type === 'clip-finished' && ev.result.status !== 'NOT_RUN')
+            out(clipLines(ev.result, ev.position, ev.total).join('\n'));
+          else if (ev.type === 'notice') err(ev.message);
+          else if (ev.type === 'run-finished') multiFooter(ev.result).forEach(out);
+          return;
+        }
+        const line = mediaWatchEventLine(e);
+        if (line) (e.type === 'problem' || e.type === 'skipped' || e.type === 'refused' ? err : out)(line);
+      },
+    });
+  } catch (e) {
+    if (e instanceof TemplateError) {
+      if (e.problems.length) printProblems(values.template ?? '', e.problems, err);
+      else err(`error: ${e.message}`);
+      return EXIT.INVALID;
+    }
+    if (e instanceof LockHeldError) return failure(false, e.message, 'watch-locked', EXIT.ENVIRONMENT);
+    const code = (e as NodeJS.ErrnoException).code;
+    return failure(false, `cannot watch ${dir}: ${code ?? (e as Error).message}.`, 'watch', EXIT.ENVIRONMENT);
+  } finally {
+    offSignals();
+  }
+}
+
+/** An origin-format (2.1) JobSpec written in this tool's format, beside it or where --out says ("-": stdout). */
+async function cmdConvert(file: string, values: { out?: string }): Promise<number> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    return failure(
+      false,
+      `cannot read ${path.resolve(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      'convert',
+      EXIT.INVALID,
+    );
+  }
+  const toStdout = values.out === '-';
+  const target = toStdout ? path.resolve(file) : path.resolve(values.out ?? convertedName(file));
+  const converted = await convertOriginJobSpec(text, file, target);
+  if (!converted.ok) {
+    printProblems(file, converted.problems, err);
+    return EXIT.INVALID;
+  }
+  for (const w of converted.warnings) err(problemLine(file, w));
+  for (const d of converted.dropped) err(`${file}: left out ${d.field} (${d.why})`);
+  if (toStdout) {
+    write('stdout', converted.text);
+    return EXIT.OK;
+  }
+  try {
+    // Never over an existing file: a converted JobSpec someone has since edited must not be lost.
+    await fs.writeFile(target, converted.text, { flag: 'wx' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return failure(
+      false,
+      code === 'EEXIST'
+        ? `${target} already exists; it was left as it is. Move it away, or give another name with --out FILE (--out - prints to standard output).`
+        : `cannot write ${target}: ${code ?? (e as Error).message}.`,
+      'convert',
+      EXIT.INVALID,
+    );
+  }
+  out(`${file}: converted to ${target}`);
+  return EXIT.OK;
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -420,6 +529,8 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         once: { type: 'boolean' },
         'max-workers': { type: 'string' },
+        template: { type: 'string' },
+        settle: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -462,7 +573,18 @@ export async function main(argv: string[]): Promise<number> {
         err(`error: watch takes exactly one folder.\n\n${USAGE}`);
         return EXIT.INVALID;
       }
+      if (values.template !== undefined) return cmdWatchMedia(rest[0], values);
+      if (values.settle !== undefined) {
+        err('error: --settle is for media watch folders (watch DIR --template FILE).');
+        return EXIT.INVALID;
+      }
       return cmdWatch(rest[0], values);
+    case 'convert':
+      if (rest.length !== 1) {
+        err(`error: convert takes exactly one JobSpec file.\n\n${USAGE}`);
+        return EXIT.INVALID;
+      }
+      return cmdConvert(rest[0], values);
     default:
       err(`error: unknown command "${command}".\n\n${USAGE}`);
       return EXIT.INVALID;

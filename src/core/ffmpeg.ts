@@ -6,7 +6,9 @@ import type { Tools } from './tools';
 import { EnvironmentError } from './tools';
 import { audioPlan, codecDef, containerDef, requiredEncoders, videoEncoder } from './formats';
 import { isInterlaced, mediaFacts, pictureStream, type MediaFacts, type ProbeFormat, type ProbeStream } from './media';
-import type { JobSpec } from './types';
+import { drawtextFilters } from './burnin';
+import { filterWith } from './filtergraph';
+import type { BurnInPosition, JobSpec } from './types';
 
 /** What the runner knows of a source from its one probe: the relink facts and what encoding needs. */
 export interface SourceInfo extends MediaFacts {
@@ -174,6 +176,10 @@ export interface BuildOptions {
   /** ffmpeg -threads for this process; 0 or undefined lets ffmpeg choose. */
   threads?: number;
   encoders?: Set<string>;
+  /** The LUT file ffmpeg reads: the run's private copy of the JobSpec's `lut` (default: the file itself). */
+  lutFile?: string;
+  /** Each burn-in position's text file (required when the JobSpec has `burn_in`). */
+  burnInFiles?: { position: BurnInPosition; file: string }[];
 }
 
 export type BuildResult = { args: string[]; width: number; height: number } | { error: string };
@@ -210,6 +216,23 @@ export function timecodeFits(tc: string, fps: number): boolean {
   if (drop && !ntscDrop) return false;
   return Number(m[5]) < Math.round(fps);
 }
+
+/** Matrix names ffprobe reports that ffmpeg's setparams filter takes. */
+const SETPARAMS_MATRICES = new Set([
+  'gbr',
+  'bt709',
+  'fcc',
+  'bt470bg',
+  'smpte170m',
+  'smpte240m',
+  'ycgco',
+  'bt2020nc',
+  'bt2020c',
+  'smpte2085',
+  'chroma-derived-nc',
+  'chroma-derived-c',
+  'ictcp',
+]);
 
 /** The exact ffmpeg argument list for one clip, writing to `target` (a temporary path in the output folder). */
 export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo, target: string, opts: BuildOptions = {}): BuildResult {
@@ -260,7 +283,32 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
     `out_range=${range}`,
   ];
   if (interlaced) scale.push('interl=1');
-  const filters = [scale.join(':'), 'setsar=1'];
+  const filters: string[] = [];
+  if (spec.lut) {
+    // The LUT works on RGB at the source's size, before scaling. The conversion to RGB is made here,
+    // with the source's own matrix and range, rather than left to ffmpeg's automatic one (BT.601); the
+    // scale after it converts back with the same matrix (and ignores both settings on RGB input).
+    const toRgb = ['scale=w=iw:h=ih', 'flags=bicubic+accurate_rnd+full_chroma_int', `in_color_matrix=${matrix}`, `in_range=${range}`];
+    if (interlaced) toRgb.push('interl=1');
+    filters.push(toRgb.join(':'), `format=${info.hasAlpha ? 'gbrap16le' : 'gbrp16le'}`);
+    const file = opts.lutFile ?? spec.lut.path;
+    filters.push(
+      spec.lut.kind === '1d'
+        ? filterWith('lut1d', [
+            ['file', file],
+            ['interp', 'linear'],
+          ])
+        : filterWith('lut3d', [
+            ['file', file],
+            ['interp', 'tetrahedral'],
+          ]),
+    );
+  }
+  filters.push(scale.join(':'));
+  // Back from RGB, ffmpeg 5.1 leaves the frames' matrix unset and the encoder then writes none: the
+  // source's tag is set on the frames again (verification checks it is carried over).
+  if (spec.lut && info.color.matrix && SETPARAMS_MATRICES.has(info.color.matrix)) filters.push(`setparams=colorspace=${info.color.matrix}`);
+  filters.push('setsar=1');
   let outFps = info.fps;
   if (conform !== null) {
     filters.push(`fps=${fpsFraction(conform)}`);
@@ -277,6 +325,11 @@ export function buildFfmpegArgs(spec: JobSpec, source: string, info: SourceInfo,
   const { pixFmt } = video;
   const v: string[] = ['-c:v', encoder, ...video.args];
   filters.push(`format=${pixFmt}`);
+  if (spec.burn_in) {
+    // Drawn on the proxy's own frames (after scaling and any conform), in its pixel format.
+    if (!opts.burnInFiles) return { error: 'the burn-in text files were not prepared (an internal error); please report it' };
+    filters.push(...drawtextFilters(spec.burn_in, opts.burnInFiles, size.width, size.height));
+  }
   args.push('-vf', filters.join(','));
   args.push(...v);
   if (threads) args.push('-threads', threads);

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { describeAudio, type MediaFacts } from './media';
 import { shorten } from './text';
-import type { ClipResult, Problem, RunResult } from './types';
+import type { BurnInPosition, ClipResult, JobSpec, Problem, RunResult } from './types';
 
 const secs = (s: number): string => `${s.toFixed(1)}s`;
 
@@ -116,4 +116,33 @@ export function describeFacts(f: MediaFacts): string {
   if (f.timecode) parts.push(`TC ${f.timecode}`);
   if (f.reel) parts.push(`reel ${f.reel}`);
   return parts.join(', ');
+}
+
+/**
+ * What a JobSpec adds to the plain proxy, in one line for the dry run and validation: its preset, LUT
+ * (with the digest of the file checked), burn-in texts (one clip's, when given) and source checksum.
+ * Null when it adds none of them.
+ */
+export function dailiesLine(
+  spec: Pick<JobSpec, 'preset' | 'lut' | 'burn_in' | 'source_checksum'>,
+  burnIn?: Partial<Record<BurnInPosition, string>>,
+): string | null {
+  const parts: string[] = [];
+  if (spec.preset) parts.push(`preset ${spec.preset}`);
+  if (spec.lut) {
+    const l = spec.lut;
+    parts.push(
+      `LUT ${l.path} (${l.kind === '3d' ? `3D, ${l.size} points per axis` : `1D, ${l.size} entries`}, sha256 ${l.sha256.slice(0, 16)}…)`,
+    );
+  }
+  if (spec.burn_in) {
+    const texts = burnIn ?? spec.burn_in.texts;
+    parts.push(
+      `burn-in ${Object.entries(texts)
+        .map(([pos, t]) => `${pos} ${JSON.stringify(t)}`)
+        .join(', ')}`,
+    );
+  }
+  if (spec.source_checksum) parts.push(`source checksum ${spec.source_checksum}`);
+  return parts.length ? parts.join('; ') : null;
 }

@@ -17,7 +17,17 @@ export { runJob, threadBudget, DEFAULT_STALL_TIMEOUT_SECONDS, type RunOptions } 
 export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, REPORT_SCHEMA } from './report';
 export { ProgressParser } from './progress';
 export { cleanStaleTemps, isTempName } from './temp';
-export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLine, formatDuration, describeFacts } from './format';
+export {
+  clipLines,
+  resultLine,
+  multiHeader,
+  multiFooter,
+  singleLines,
+  problemLine,
+  formatDuration,
+  describeFacts,
+  dailiesLine,
+} from './format';
 export { type MediaFacts, type AudioFacts } from './media';
 export { resolveSelection, type Selection, type SelectionRequest } from './selection';
 export { mergeReports } from './merge';
@@ -33,3 +43,16 @@ export {
   type WatchState,
 } from './watch';
 export { LockHeldError } from './lock';
+export {
+  watchMedia,
+  mediaWatchEventLine,
+  loadTemplate,
+  TemplateError,
+  MEDIA_EXTENSIONS,
+  CAMERA_RAW_EXTENSIONS,
+  type MediaWatchEvent,
+  type MediaWatchOptions,
+} from './mediawatch';
+export { convertOriginJobSpec, convertedName, type ConvertResult } from './convert';
+export { BUILTIN_PRESETS, loadUserPresets, describePresetFields, findPresetsFile, PRESETS_FILE, type Preset } from './presets';
+export { isOriginJobSpec, ORIGIN_VERSION } from './origin';

@@ -7,15 +7,29 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as jsonc from 'jsonc-parser';
-import schema from '../../schemas/jobspec.schema.json';
-import { validate as compiledValidator } from './jobspec-validator.generated';
+import { schema as compiledSchema, validate as compiledValidator } from './jobspec-validator.generated';
 import { containerDef, normalizeCodec, normalizeContainer } from './formats';
 import { nameKey, outputCollisions, outputsThatAreSources, sameFile, type IdentifiedFile } from './identity';
 import { fileNameProblem, parseTemplate, resolveTemplate, usesToken } from './naming';
 import { lookupFailure, quote, quoteJson, shorten } from './text';
 import { commonFolder } from './identity';
 import { outputFolder } from './layout';
-import type { AudioPolicy, Codec, Container, JobSpec, Layout, Problem } from './types';
+import { BURN_IN_POSITIONS, DEFAULT_BOX_OPACITY, DEFAULT_FONT_SIZE, findSystemFont, NO_FONT_MESSAGE, parseBurnIn } from './burnin';
+import { checkLutFile } from './lut';
+import { checkOrigin, ORIGIN_FIELDS, ORIGIN_VERSION } from './origin';
+import { BUILTIN_PRESETS, didYouMean, loadUserPresets, type Preset } from './presets';
+import type {
+  AudioPolicy,
+  BurnInPosition,
+  BurnInSpec,
+  ChecksumAlgorithm,
+  Codec,
+  Container,
+  JobSpec,
+  Layout,
+  LutInfo,
+  Problem,
+} from './types';
 
 export type LoadResult = { ok: true; spec: JobSpec; problems: Problem[] } | { ok: false; problems: Problem[] };
 
@@ -34,6 +48,11 @@ export interface ValidateOptions {
   blockingFs?: boolean;
   /** Home folder for `~` (tests). */
   home?: string;
+  /**
+   * A template for a media watch folder: a JobSpec without `sources` (each batch of clips supplies
+   * them), whose proxies are named after their clips.
+   */
+  template?: boolean;
 }
 
 /**
@@ -41,11 +60,37 @@ export interface ValidateOptions {
  * (scripts/gen-validator.mjs, run by `npm run build`): compiling it at start-up cost every command
  * about 40 ms. The ajv options (allErrors, verbose, VS Code's keywords, date-time) live there.
  */
+/**
+ * The schema as the validator was compiled from it (schemas/jobspec.schema.json without what only the
+ * editor reads): its fields in order and its rules.
+ */
+const schema = compiledSchema as { properties: Record<string, unknown>; allOf: unknown[] };
+
 function getValidator(): ValidateFunction {
   return compiledValidator as unknown as ValidateFunction;
 }
 
-export const KNOWN_FIELDS = Object.keys(schema.properties);
+/** Fields of the origin project's format (2.1) alone: in this format they are refused. */
+const ORIGIN_ONLY = (ORIGIN_FIELDS as readonly string[]).filter(
+  (f) =>
+    ![
+      'jobspec_version',
+      'job_id',
+      'sources',
+      'output_directory',
+      'codec',
+      'container',
+      'resolution',
+      'fps_mode',
+      'fps_explicit',
+      'naming_template',
+      'created_at',
+    ].includes(f),
+);
+/** This format's fields (the schema also describes the origin's, for the editor). */
+export const KNOWN_FIELDS = Object.keys(schema.properties).filter((k) => !ORIGIN_ONLY.includes(k));
+/** The order fields are listed in: problems at one place (several missing fields) follow it. */
+const FIELD_ORDER = Object.keys(schema.properties);
 
 /** Read a JobSpec file from disk and validate it. */
 export async function loadJobSpec(file: string, opts: ValidateOptions = {}): Promise<LoadResult & { text: string }> {
@@ -426,8 +471,9 @@ const PAIRED_RULES: { index: number; pointer: string; code: string; message: str
   ].filter((r) => r.index >= 0);
 })();
 
-function schemaProblems(errors: ErrorObject[]): Problem[] {
+function schemaProblems(errors: ErrorObject[], origin = false): Problem[] {
   const out: Problem[] = [];
+  const known = origin ? [...ORIGIN_FIELDS] : KNOWN_FIELDS.filter((k) => k !== '$schema');
   const seen = new Set<string>();
   const push = (p: Problem): void => {
     const key = p.pointer + '\0' + p.message;
@@ -455,15 +501,11 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         // No field name is longer than 20 characters: a longer key is no typo of one, and the edit
         // distance of a megabyte-long key took seconds.
         const near =
-          name.length > 64
-            ? undefined
-            : KNOWN_FIELDS.filter((k) => k !== '$schema')
-                .map((k) => ({ k, d: editDistance(name.toLowerCase(), k) }))
-                .sort((a, b) => a.d - b.d)[0];
+          name.length > 64 ? undefined : known.map((k) => ({ k, d: editDistance(name.toLowerCase(), k) })).sort((a, b) => a.d - b.d)[0];
         const hint =
           near && near.d <= Math.max(2, Math.floor(name.length / 3))
             ? ` Did you mean "${near.k}"?`
-            : ` Known fields: ${KNOWN_FIELDS.filter((k) => k !== '$schema').join(', ')}.`;
+            : ` Known fields${origin ? ' of the origin format (2.1)' : ''}: ${known.join(', ')}.`;
         const shownName = name.length > 60 ? `${name.slice(0, 60)}…` : name;
         push(
           problem(
@@ -477,6 +519,20 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
       case 'required': {
         const name = String((e.params as { missingProperty: string }).missingProperty);
         push(problem(ptr, 'required', `Missing required field "${name}".${TYPE_HINTS[name] ? ` It takes ${TYPE_HINTS[name]}.` : ''}`));
+        break;
+      }
+      case 'false schema': {
+        // A field of the other format (the schema's version switch refuses it by name).
+        const name = String(pointerSegments(ptr)[0] ?? field);
+        push(
+          problem(
+            ptr,
+            'other-format-field',
+            origin
+              ? `${name} is not a field of the origin project's format (jobspec_version "2.1"), which refuses unknown fields: remove it, or convert the file to this tool's format (jobspec convert) and set it there.`
+              : `${name} is a field of the origin project's format: it is read only with "jobspec_version": "2.1". Remove it, or write the file in that format.`,
+          ),
+        );
         break;
       }
       case 'type': {
@@ -499,7 +555,7 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
             problem(
               ptr,
               'unknown-version',
-              `Unknown jobspec_version ${shownValue(e.data)}: this tool understands only "1". Upgrade the tool, or write the JobSpec for version "1".`,
+              `Unknown jobspec_version ${shownValue(e.data)}: this tool understands "1" (its own format) and "2.1" (the origin project's). Upgrade the tool, or write the JobSpec for version "1".`,
             ),
           );
         } else {
@@ -509,6 +565,18 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
       }
       case 'anyOf':
       case 'pattern': {
+        // A value that is none of a list of names (codec, preset): said as the list, like an enum.
+        const listed = (e.parentSchema as { anyOf?: { enum?: unknown[] }[] } | undefined)?.anyOf?.find((a) => a.enum)?.enum;
+        if (e.keyword === 'anyOf' && !parent.patternErrorMessage && listed) {
+          push(
+            problem(
+              ptr,
+              'enum',
+              `${field} ${shownValue(e.data)} is not allowed. Use one of: ${listed.map((v) => JSON.stringify(v)).join(', ')}.`,
+            ),
+          );
+          break;
+        }
         const msg = parent.patternErrorMessage ?? e.message ?? 'invalid value';
         push(
           problem(
@@ -546,7 +614,11 @@ function schemaProblems(errors: ErrorObject[]): Problem[] {
         push(problem(ptr, e.keyword, `${field} ${e.message ?? 'is invalid'}.`));
     }
   }
-  return out;
+  // Several missing fields are all at the top of the file: list them in the schema's order.
+  const rank = (p: Problem): number => (p.code === 'required' ? FIELD_ORDER.indexOf(/"([^"]+)"/.exec(p.message)?.[1] ?? '') : -1);
+  const required = out.filter((p) => p.code === 'required').sort((a, b) => rank(a) - rank(b));
+  let r = 0;
+  return out.map((p) => (p.code === 'required' ? required[r++] : p));
 }
 
 export function expandHome(p: string, home: string = os.homedir()): string {
@@ -589,13 +661,56 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
       ),
     };
   }
-  const validate = getValidator();
-  const problems: Problem[] = validate(data) ? [] : schemaProblems(validate.errors ?? []).map((p) => ({ ...p, kind: 'schema' as const }));
-  const bad = new Set(problems.map((p) => String(pointerSegments(p.pointer)[0] ?? '')));
   const obj = data as Record<string, unknown>;
-  const ok = (field: string): boolean => !bad.has(field) && obj[field] !== undefined;
+  const origin = obj.jobspec_version === ORIGIN_VERSION;
+  const validate = getValidator();
+  const notTemplateRequired = (p: Problem): boolean => !(opts.template && p.code === 'required' && missingField(p) === 'sources');
+  const problems: Problem[] = validate(obj)
+    ? []
+    : schemaProblems(validate.errors ?? [], origin)
+        .filter(notTemplateRequired)
+        .map((p) => ({ ...p, kind: 'schema' as const }));
+  const bad = new Set(problems.map(topField));
 
-  const meaning = await meaningChecks(obj, abs, ok, opts);
+  // The origin project's format: its own checks, then the same job in this format.
+  let working = obj;
+  let presetPointer = '/preset';
+  if (origin) {
+    const o = checkOrigin(obj);
+    for (const p of o.problems) problems.push(p);
+    working = o.translated;
+    presetPointer = '/proxy_profile';
+  }
+  // A preset's fields under the JobSpec's own, then every rule of the schema on the result.
+  const merged = await mergePreset(working, path.dirname(abs), presetPointer, bad);
+  for (const p of merged.problems) problems.push(p);
+  working = merged.obj;
+  if (working !== obj) {
+    const seen = new Set(problems.map((p) => `${p.pointer}\0${p.message}`));
+    const again = validate(working) ? [] : schemaProblems(validate.errors ?? []).filter(notTemplateRequired);
+    for (const p of again) {
+      const field = topField(p);
+      // Named already from the file as written (a wrong type, a missing field).
+      if (bad.has(field) || (p.code === 'required' && bad.has(missingField(p) ?? ''))) continue;
+      const shown: Problem = merged.fromPreset.has(field)
+        ? { ...p, pointer: presetPointer, message: `${merged.label} sets ${field}, and ${lowerFirst(p.message)}` }
+        : {
+            ...p,
+            message: merged.fromPreset.size ? `${p.message} (${merged.label} sets ${[...merged.fromPreset].join(', ')}.)` : p.message,
+          };
+      // Found only in the merged or translated form, which an editor's schema check does not see.
+      shown.kind = 'meaning';
+      bad.add(field);
+      const key = `${shown.pointer}\0${shown.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(shown);
+      }
+    }
+  }
+  const ok = (field: string): boolean => !bad.has(field) && working[field] !== undefined;
+
+  const meaning = await meaningChecks(working, abs, ok, opts, { preset: merged.preset?.name, origin });
   // A loop, not push(...list): spreading hundreds of thousands of problems overflows the stack.
   for (const p of meaning.problems) problems.push(p);
   locate(problems, text, parsed.tree);
@@ -604,6 +719,70 @@ export async function validateJobSpecText(text: string, file: string, opts: Vali
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0 || !meaning.spec) return { ok: false, problems };
   return { ok: true, spec: meaning.spec, problems };
+}
+
+function topField(p: Problem): string {
+  return String(pointerSegments(p.pointer)[0] ?? '');
+}
+
+function missingField(p: Problem): string | undefined {
+  return p.code === 'required' ? /"([^"]+)"/.exec(p.message)?.[1] : undefined;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+interface Merged {
+  obj: Record<string, unknown>;
+  preset?: Preset;
+  /** Top-level fields the preset supplied (the JobSpec did not set them). */
+  fromPreset: Set<string>;
+  /** `preset "a_cam" (from /p/.jobspec/presets.json)`, for messages. */
+  label: string;
+  problems: Problem[];
+}
+
+/** All preset names a JobSpec in `dir` can use, for messages. */
+async function presetNames(dir: string): Promise<{ builtin: string[]; user: string[]; file: string | null }> {
+  const user = await loadUserPresets(dir);
+  return { builtin: BUILTIN_PRESETS.map((p) => p.name), user: user.presets.map((p) => p.name), file: user.file };
+}
+
+/** The JobSpec's preset found (built-in, then `.jobspec/presets.json`) and its fields put under the JobSpec's own. */
+async function mergePreset(obj: Record<string, unknown>, dir: string, pointer: string, bad: Set<string>): Promise<Merged> {
+  const none: Merged = { obj, fromPreset: new Set(), label: '', problems: [] };
+  const name = obj.preset;
+  if (typeof name !== 'string' || bad.has(pointer.slice(1))) return none;
+  let preset: Preset | undefined = BUILTIN_PRESETS.find((p) => p.name === name);
+  if (!preset) {
+    const user = await loadUserPresets(dir);
+    if (user.error !== undefined)
+      return {
+        ...none,
+        problems: [problem(pointer, 'presets-file', `preset "${name}" cannot be looked up: ${user.error}. Fix the presets file.`)],
+      };
+    preset = user.presets.find((p) => p.name === name);
+    if (!preset) {
+      const names = await presetNames(dir);
+      const where = names.file
+        ? `; presets in ${names.file}: ${names.user.join(', ') || 'none'}`
+        : `; no ${path.join('.jobspec', 'presets.json')} was found in ${dir} or a folder above it`;
+      return {
+        ...none,
+        problems: [
+          problem(
+            pointer,
+            'preset-unknown',
+            `Unknown preset ${quoteJson(name, 80)}.${didYouMean(name, [...names.builtin, ...names.user])} Built-in presets: ${names.builtin.join(', ')}${where}.`,
+          ),
+        ],
+      };
+    }
+  }
+  const fromPreset = new Set(Object.keys(preset.fields).filter((k) => obj[k] === undefined));
+  const label = `preset "${preset.name}"${preset.source === 'built-in' ? '' : ` (from ${preset.source})`}`;
+  return { obj: { ...preset.fields, ...obj }, preset, fromPreset, label, problems: [] };
 }
 
 /** A lookup's outcome: the stats, or the errno code that kept it from giving them. */
@@ -669,6 +848,7 @@ async function meaningChecks(
   file: string,
   ok: (field: string) => boolean,
   opts: ValidateOptions,
+  extras: { preset?: string; origin: boolean } = { origin: false },
 ): Promise<{ problems: Problem[]; spec?: JobSpec }> {
   const problems: Problem[] = [];
   const dir = path.dirname(file);
@@ -859,7 +1039,15 @@ async function meaningChecks(
         ),
       );
     }
-    if (errors.length === 0 && written.length > 1 && !usesToken(parts, 'index') && !usesToken(parts, 'source_name')) {
+    if (errors.length === 0 && opts.template && !usesToken(parts, 'source_name')) {
+      problems.push(
+        problem(
+          '/naming_template',
+          'naming-not-unique',
+          `naming_template "${template}" must use {source_name} in a watch template: each proxy is named after its clip ({index} counts within one batch and starts again in the next).`,
+        ),
+      );
+    } else if (errors.length === 0 && written.length > 1 && !usesToken(parts, 'index') && !usesToken(parts, 'source_name')) {
       problems.push(
         problem(
           '/naming_template',
@@ -897,6 +1085,63 @@ async function meaningChecks(
     }
   }
 
+  // Dailies: the viewing LUT, the burn-in and its font.
+  let lut: LutInfo | undefined;
+  if (ok('lut')) {
+    const lutPath = resolveAgainst(dir, obj.lut as string, opts.home);
+    const checked = await checkLutFile(lutPath);
+    if (!checked.ok) problems.push(problem('/lut', 'lut-invalid', `lut: ${checked.error}. Fix or replace the LUT; nothing was run.`));
+    else {
+      lut = checked.info;
+      for (const w of checked.warnings) problems.push(problem('/lut', 'lut-warning', `lut ${quote(lutPath)}: ${w}`, 'warning'));
+    }
+  }
+  let burnIn: BurnInSpec | undefined;
+  if (ok('burn_in')) {
+    const b = obj.burn_in as Record<string, unknown>;
+    const texts: Partial<Record<BurnInPosition, string>> = {};
+    for (const pos of BURN_IN_POSITIONS) {
+      const t = b[pos];
+      if (typeof t !== 'string') continue;
+      const { errors } = parseBurnIn(t);
+      for (const e of errors.slice(0, 5)) problems.push(problem(`/burn_in/${pos}`, 'burn-in-token', `burn_in.${pos} ${e}.`));
+      texts[pos] = t;
+    }
+    if (Object.keys(texts).length === 0)
+      problems.push(
+        problem(
+          '/burn_in',
+          'burn-in-empty',
+          `burn_in places no text: give at least one of ${BURN_IN_POSITIONS.join(', ')}, e.g. "bottom_right": "{timecode}".`,
+        ),
+      );
+    let fontFile: string | null = null;
+    if (typeof b.font === 'string') {
+      fontFile = resolveAgainst(dir, b.font, opts.home);
+      const st = await statLooked(fontFile, true);
+      if (!isStats(st) || !st.isFile() || st.size === 0) {
+        problems.push(
+          problem(
+            '/burn_in/font',
+            'burn-in-font',
+            `burn_in.font ${quote(fontFile)} is not a font file that exists. Point it at a .ttf or .otf file, or leave it out to use the system's.`,
+          ),
+        );
+        fontFile = null;
+      }
+    } else {
+      fontFile = await findSystemFont();
+      if (!fontFile) problems.push(problem('/burn_in', 'burn-in-no-font', NO_FONT_MESSAGE));
+    }
+    if (fontFile)
+      burnIn = {
+        texts,
+        font_size: typeof b.font_size === 'number' ? b.font_size : DEFAULT_FONT_SIZE,
+        box_opacity: typeof b.box_opacity === 'number' ? b.box_opacity : DEFAULT_BOX_OPACITY,
+        font_file: fontFile,
+      };
+  }
+
   if (problems.some((p) => p.severity === 'error')) return { problems };
   const spec: JobSpec = {
     jobspec_version: '1',
@@ -920,6 +1165,11 @@ async function meaningChecks(
   if (layoutRoot) spec.layout_root = layoutRoot;
   if (typeof obj.fps_explicit === 'number') spec.fps_explicit = obj.fps_explicit;
   if (typeof obj.created_at === 'string') spec.created_at = obj.created_at;
+  if (extras.preset) spec.preset = extras.preset;
+  if (lut) spec.lut = lut;
+  if (burnIn) spec.burn_in = burnIn;
+  if (ok('source_checksum')) spec.source_checksum = obj.source_checksum as ChecksumAlgorithm;
+  if (extras.origin) spec.dialect = ORIGIN_VERSION;
   return { problems, spec };
 }
 

@@ -8,6 +8,9 @@ import type { Tools } from './tools';
 import type { MediaFacts } from './media';
 import type { JobSpec, PlannedClipInfo } from './types';
 import { expectedProxy } from './verify';
+import { burnInPreview } from './burnin';
+import { tempName } from './temp';
+import type { BurnInPosition } from './types';
 
 export interface PlanOptions {
   /** The clock for {date}/{time}: the run's start, or an earlier run's for a re-run. */
@@ -28,7 +31,21 @@ export interface Plan {
 
 /** The settings that decide what each proxy is, as one digest: a re-run with other settings would mix two kinds of proxy. */
 export function settingsDigest(spec: JobSpec): string {
-  const s = [spec.codec, spec.container, spec.resolution, spec.fps_mode, spec.fps_explicit ?? null, spec.audio, spec.prores_encoder];
+  const s: unknown[] = [
+    spec.codec,
+    spec.container,
+    spec.resolution,
+    spec.fps_mode,
+    spec.fps_explicit ?? null,
+    spec.audio,
+    spec.prores_encoder,
+  ];
+  // What changes the picture too, only when set: plans made before these existed keep their digests.
+  if (spec.lut) s.push({ lut: spec.lut.sha256 });
+  if (spec.burn_in) {
+    const b = spec.burn_in;
+    s.push({ burn_in: [b.texts, b.font_size, b.box_opacity, path.basename(b.font_file)] });
+  }
   return `sha256:${createHash('sha256').update(JSON.stringify(s)).digest('hex')}`;
 }
 
@@ -67,6 +84,8 @@ export interface DryRunClip extends PlannedClipInfo {
   /** The source as probed, and the proxy it will become: what an editing system will compare. */
   source_facts?: MediaFacts;
   proxy_expected?: MediaFacts;
+  /** Each burn-in position's text for this clip, names filled in (running values described). */
+  burn_in?: Partial<Record<BurnInPosition, string>>;
 }
 
 export interface DryRunOptions {
@@ -80,14 +99,21 @@ export interface DryRunOptions {
 
 /** Probe each source and build its command line exactly as a run would, writing to the final output path. */
 export async function dryRun(spec: JobSpec, tools: Tools, opts: DryRunOptions = {}): Promise<DryRunClip[]> {
-  const plan = planOutputs(spec, opts.now ?? new Date());
+  const now = opts.now ?? new Date();
+  const plan = planOutputs(spec, now);
   const out: DryRunClip[] = [];
   for (const clip of plan) {
     if (opts.signal?.aborted) break;
     let entry: DryRunClip;
     try {
       const info = await probeSource(tools, clip.source, opts.signal);
-      const built = buildFfmpegArgs(spec, clip.source, info, clip.output, { threads: opts.threads, encoders: tools.encoders });
+      // A run writes each burn-in text to a file of this kind of name beside the temporary proxy.
+      const texts = Object.entries(spec.burn_in?.texts ?? {}) as [BurnInPosition, string][];
+      const burnInFiles = texts.map(([position]) => ({
+        position,
+        file: path.join(path.dirname(clip.output), tempName(`burnin-${position}.txt`)),
+      }));
+      const built = buildFfmpegArgs(spec, clip.source, info, clip.output, { threads: opts.threads, encoders: tools.encoders, burnInFiles });
       const { pixFmt: _p, hasAlpha: _a, durationSeconds: _d, audioCodecs: _c, ...facts } = info;
       if ('error' in built) entry = { ...clip, args: [], commandLine: '', problem: built.error, source_facts: facts };
       else
@@ -98,6 +124,18 @@ export async function dryRun(spec: JobSpec, tools: Tools, opts: DryRunOptions = 
           source_facts: facts,
           proxy_expected: expectedProxy(spec, info, built),
         };
+      if (texts.length) {
+        const naming = {
+          source: clip.source,
+          index: clip.index,
+          total: spec.sources.length,
+          jobId: spec.job_id,
+          codec: spec.codec,
+          resolution: spec.resolution,
+          now,
+        };
+        entry.burn_in = Object.fromEntries(texts.map(([pos, t]) => [pos, burnInPreview(t, naming, info.timecode)]));
+      }
     } catch (err) {
       if (opts.signal?.aborted) break;
       entry = { ...clip, args: [], commandLine: '', problem: err instanceof ProbeError ? err.message : String(err) };

@@ -35,6 +35,11 @@ import { lookupFailure, quote } from './text';
 import type { Tools } from './tools';
 import type { ClipResult, JobSpec, RunEvent, RunResult } from './types';
 import { verifyOutput } from './verify';
+import { burnInFileText } from './burnin';
+import { hashOpenFile } from './checksum';
+import { checkLutFile } from './lut';
+import { EnvironmentError } from './tools';
+import type { BurnInPosition, SourceChecksum } from './types';
 
 export interface RunOptions {
   tools: Tools;
@@ -182,6 +187,10 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   const signal = opts.signal;
 
   checkEncoders(spec, opts.tools);
+  // Every clip reads one private copy of the LUT, checked again as ffmpeg will read it: a LUT edited or
+  // replaced during the run cannot reach some clips and not others, and the report's digest is of the
+  // bytes every clip was made with.
+  const lutCopy = spec.lut ? await copyLut(spec.lut.path, spec.output_directory, spec.lut.format) : null;
 
   let failed = false;
   let firstFailure = -1;
@@ -246,9 +255,12 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     writer: currentWriter(),
   };
   if (sel) result.selection = sel.selection;
+  if (spec.preset) result.preset = spec.preset;
+  if (spec.lut && lutCopy) result.lut = { path: spec.lut.path, sha256: lutCopy.sha256 };
 
   // The report exists from the start (RUNNING), with a journal that is kept fresh while the run lives.
   const heartbeat = new Heartbeat(HEARTBEAT_MS);
+  if (lutCopy) heartbeat.add(lutCopy.file);
   let reportPath: string | null = null;
   try {
     reportPath = await startReport(result, spec.output_directory, reportFileName(jobId, started, sel?.reportSuffix));
@@ -326,6 +338,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const clipAbort = new AbortController();
     clipAborts.set(pos, clipAbort);
     const clipSignal = signal ? AbortSignal.any([signal, clipAbort.signal]) : clipAbort.signal;
+    let hashing: Promise<{ value: SourceChecksum } | { error: string }> | undefined;
+    const hashAbort = new AbortController();
     const finish = async (status: ClipResult['status'], message?: string): Promise<void> => {
       clipAborts.delete(pos);
       // Known at once, before anything is awaited: no clip may start after a failure.
@@ -334,6 +348,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         if (firstFailure < 0 || pos < firstFailure) firstFailure = pos;
         stopLaterClips(pos);
       }
+      // A fingerprint still being read is of no use to a clip that ended otherwise; the handle closes after it.
+      hashAbort.abort();
+      await hashing;
       await release(source);
       // A clip that started ahead ends after the clips it started ahead of: results keep their order.
       await Promise.all(before);
@@ -391,7 +408,32 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
 
     const folder = path.dirname(clip.output);
     const tmp = path.join(folder, tempName(spec.container));
-    const built = buildFfmpegArgs(spec, clip.source, info, tmp, { threads: threadBudget(encoding + 1), encoders: opts.tools.encoders });
+    // Burn-in texts for this clip, each in a file beside the temporary proxy (written once the folder exists).
+    const burnIn: { position: BurnInPosition; file: string; text: string }[] = [];
+    if (spec.burn_in) {
+      const outFps = spec.fps_mode === 'explicit' && spec.fps_explicit ? spec.fps_explicit : info.fps;
+      const naming = {
+        source: clip.source,
+        index: clip.index,
+        total: spec.sources.length,
+        indexWidth: plan.indexWidth,
+        jobId,
+        codec: spec.codec,
+        resolution: spec.resolution,
+        now: sel?.namingTime ?? started,
+      };
+      for (const [position, template] of Object.entries(spec.burn_in.texts) as [BurnInPosition, string][]) {
+        const made = burnInFileText(template, naming, outFps ? { timecode: info.timecode, fps: outFps } : null);
+        if ('error' in made) return finish('FAILED', `${name}: cannot burn in burn_in.${position}: ${made.error}.`);
+        burnIn.push({ position, file: path.join(folder, tempName(`burnin-${position}.txt`)), text: made.text });
+      }
+    }
+    const built = buildFfmpegArgs(spec, clip.source, info, tmp, {
+      threads: threadBudget(encoding + 1),
+      encoders: opts.tools.encoders,
+      lutFile: lutCopy?.file,
+      burnInFiles: burnIn.map(({ position, file }) => ({ position, file })),
+    });
     if ('error' in built) return finish('FAILED', `${name}: ${built.error}`);
     // The layout's folder is made now that the clip runs (and taken away again if it fails).
     let created: string[] = [];
@@ -412,11 +454,30 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       ffmpeg_args: built.args,
     });
 
+    const removeTexts = async (): Promise<void> => {
+      for (const b of burnIn) {
+        heartbeat.delete(b.file);
+        await fs.rm(b.file, { force: true }).catch(() => undefined);
+      }
+    };
     const removeTmp = async (): Promise<void> => {
       heartbeat.delete(tmp);
       await fs.rm(tmp, { force: true }).catch(() => undefined);
+      await removeTexts();
       await removeIfEmpty(created);
     };
+    try {
+      for (const b of burnIn) {
+        heartbeat.add(b.file);
+        await fs.writeFile(b.file, b.text, { flag: 'wx' });
+      }
+    } catch (err) {
+      await removeTmp();
+      return finish(
+        'FAILED',
+        `${name}: could not write its burn-in text beside the proxy in ${quote(folder)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+      );
+    }
     const parser = new ProgressParser(info.durationSeconds);
     const log = new FfmpegLog(200);
     let stalled = false;
@@ -442,6 +503,14 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     };
     armStall();
     prefetchNext();
+    // The source's fingerprint, read through the handle held since before its probe, beside ffmpeg's read.
+    if (spec.source_checksum) {
+      const algorithm = spec.source_checksum;
+      hashing = hashOpenFile(source.handle, source.before.size, algorithm, hashAbort.signal).then(
+        (value) => ({ value }),
+        (err: unknown) => ({ error: (err as Error).message }),
+      );
+    }
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
@@ -488,6 +557,17 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         'FAILED',
         `The source ${name} changed while its proxy was made: ${change}. A clip still being copied, or a card taken out or written to, looks like this. Once the clip is complete and in place, re-run it; the proxy was not kept.`,
       );
+    }
+    if (hashing) {
+      const hashed = await hashing;
+      if ('error' in hashed) {
+        await removeTmp();
+        return finish(
+          'FAILED',
+          `Could not fingerprint the source ${name} (${spec.source_checksum}): ${hashed.error}. The proxy was not kept; check the source is readable and re-run the clip.`,
+        );
+      }
+      r.source_checksum = hashed.value;
     }
     const errors = log.errors();
     const writeError = writeFailure(errors);
@@ -600,6 +680,7 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       return finish('FAILED', `Could not move the finished proxy into place at ${quote(clip.output)}: ${(err as Error).message}`);
     }
     r.output_size = size;
+    await removeTexts();
     await finish('COMPLETED');
   };
 
@@ -654,6 +735,10 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     else
       r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
   }
+  if (lutCopy) {
+    heartbeat.delete(lutCopy.file);
+    await fs.rm(lutCopy.file, { force: true }).catch(() => undefined);
+  }
   const finished = new Date();
   result.status = runStatus(results, !!signal?.aborted);
   result.exit_code = exitCodeFor(result.status);
@@ -670,6 +755,33 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   }
   emit({ type: 'run-finished', result });
   return result;
+}
+
+/**
+ * Copy the LUT to a temporary file in the output folder (removed at the end of the run, or by the next
+ * run there if this one is killed) and check the copy as ffmpeg will read it.
+ */
+async function copyLut(lut: string, dir: string, format: string): Promise<{ file: string; sha256: string }> {
+  const file = path.join(dir, tempName(format));
+  try {
+    await fs.copyFile(lut, file, fsConstants.COPYFILE_EXCL);
+  } catch (err) {
+    await fs.rm(file, { force: true }).catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new EnvironmentError(
+      `The LUT ${quote(lut)} could not be read for this run (${code}), or not copied into ${quote(dir)}. Check both, then run again.`,
+      'lut-unreadable',
+    );
+  }
+  const checked = await checkLutFile(file);
+  if (!checked.ok) {
+    await fs.rm(file, { force: true }).catch(() => undefined);
+    throw new EnvironmentError(
+      `The LUT ${quote(lut)} changed since it was checked and is no longer one ffmpeg reads as written: ${checked.error.split(file).join(lut)}. Nothing was run.`,
+      'lut-unreadable',
+    );
+  }
+  return { file, sha256: checked.info.sha256 };
 }
 
 const NO_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'];

@@ -26,7 +26,7 @@ export interface FindToolsOptions {
 export class EnvironmentError extends Error {
   constructor(
     message: string,
-    readonly code: 'ffmpeg-missing' | 'ffprobe-missing' | 'ffmpeg-broken' | 'encoder-missing' | 'output-not-writable',
+    readonly code: 'ffmpeg-missing' | 'ffprobe-missing' | 'ffmpeg-broken' | 'encoder-missing' | 'output-not-writable' | 'lut-unreadable',
     readonly tool?: 'ffmpeg' | 'ffprobe',
   ) {
     super(message);

@@ -10,6 +10,35 @@ export type AudioPolicy = 'auto' | 'copy' | 'aac' | 'pcm' | 'none';
 export type OverwritePolicy = 'never' | 'skip' | 'replace';
 export type ProresEncoder = 'prores_ks' | 'prores_aw';
 export type Layout = 'flat' | 'mirror' | 'beside-source';
+/** How a source's bytes are fingerprinted while its proxy is made (`source_checksum`). */
+export type ChecksumAlgorithm = 'xxh64' | 'md5' | 'sha256';
+/** Where a burn-in text sits in the picture. */
+export type BurnInPosition = 'top_left' | 'top_center' | 'top_right' | 'bottom_left' | 'bottom_center' | 'bottom_right';
+
+/** A viewing LUT as validated: the file, what it is, and the digest of the bytes read. */
+export interface LutInfo {
+  /** Absolute. */
+  path: string;
+  format: 'cube' | '3dl';
+  /** `3d` goes through ffmpeg's lut3d, `1d` (a .cube with LUT_1D_SIZE) through lut1d. */
+  kind: '3d' | '1d';
+  /** Points per axis (3D) or entries (1D). */
+  size: number;
+  /** sha256 of the file's bytes, hex. */
+  sha256: string;
+}
+
+/** Text burned into the picture, as validated. */
+export interface BurnInSpec {
+  /** Each position's text with its tokens as written, e.g. `{source_name}`, `{timecode}`. */
+  texts: Partial<Record<BurnInPosition, string>>;
+  /** Text height as a fraction of the proxy's frame height. */
+  font_size: number;
+  /** Opacity of the box behind the text, 0 (none) to 1. */
+  box_opacity: number;
+  /** The font file (absolute): `burn_in.font` as written, else one found on the system. */
+  font_file: string;
+}
 
 /** A JobSpec after validation: defaults filled in, aliases and case folded, paths absolute. */
 export interface JobSpec {
@@ -41,6 +70,16 @@ export interface JobSpec {
   /** With layout beside-source: the folder made beside each source. */
   proxy_folder: string;
   created_at?: string;
+  /** The preset the JobSpec named (its fields were merged under the JobSpec's own). */
+  preset?: string;
+  /** A viewing LUT applied before scaling. */
+  lut?: LutInfo;
+  /** Text burned into the picture. */
+  burn_in?: BurnInSpec;
+  /** Fingerprint each source while its proxy is made. */
+  source_checksum?: ChecksumAlgorithm;
+  /** `2.1` when the file was the origin project's format (read as a dialect). */
+  dialect?: '2.1';
 }
 
 export type Severity = 'error' | 'warning';
@@ -129,6 +168,16 @@ export interface ClipResult {
   message?: string;
   verification?: VerificationCheck[];
   relink?: RelinkEvidence;
+  /** The source's fingerprint, from the bytes read while its proxy was made (`source_checksum`). */
+  source_checksum?: SourceChecksum;
+}
+
+export interface SourceChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Lower-case hex (xxh64: 16 digits, as xxhsum prints it). */
+  value: string;
+  /** How many bytes were hashed: the whole file as it was when the clip began. */
+  bytes: number;
 }
 
 export interface RunResult {
@@ -150,6 +199,10 @@ export interface RunResult {
   /** The job plan this run belongs to (absent in reports written before it was recorded). */
   plan?: PlanInfo;
   writer?: ReportWriter;
+  /** The viewing LUT every clip of this run was made with: the file and the digest of the copy ffmpeg read. */
+  lut?: { path: string; sha256: string };
+  /** The preset the JobSpec named. */
+  preset?: string;
 }
 
 /** Which clips of the JobSpec a partial run covered: a shard of a farm run, or a re-run of unfinished clips. */

@@ -10,6 +10,7 @@ import { writeFileDurably, fsyncDir } from './durable';
 import { validateJobSpecText } from './jobspec';
 import { FolderLock } from './lock';
 import { runJob } from './run';
+import { SettleTracker } from './settle';
 import { tempName } from './temp';
 import { quote } from './text';
 import { EnvironmentError, type Tools } from './tools';
@@ -159,14 +160,6 @@ async function fileAway(
   return done;
 }
 
-/** The state of one entry in pending/, as scans see it. */
-interface Seen {
-  signature: string;
-  since: number;
-  /** Reported as impossible to move: left alone until it changes. */
-  stuck?: boolean;
-}
-
 export async function watchFolder(dir: string, opts: WatchOptions): Promise<number> {
   const root = path.resolve(dir);
   const emit = (e: WatchEvent): void => {
@@ -210,7 +203,7 @@ async function watchLoop(root: string, opts: WatchOptions, emit: (e: WatchEvent)
   }
   emit({ type: 'watch-started', dir: root, maxWorkers, once: !!opts.once });
 
-  const seen = new Map<string, Seen>();
+  const seen = new SettleTracker(true);
   const active = new Set<Promise<void>>();
   const taken = new Set<string>();
   let anyFailed = false;
@@ -294,8 +287,7 @@ async function watchLoop(root: string, opts: WatchOptions, emit: (e: WatchEvent)
       break;
     }
     const names = (await fs.readdir(pending).catch(() => [] as string[])).filter((n) => n.endsWith('.jobspec.json')).sort();
-    const present = new Set(names);
-    for (const n of [...seen.keys()]) if (!present.has(n)) seen.delete(n);
+    seen.keepOnly(new Set(names));
     const now = Date.now();
     let waiting = 0;
     for (const name of names) {
@@ -317,17 +309,15 @@ async function watchLoop(root: string, opts: WatchOptions, emit: (e: WatchEvent)
         emit({ type: 'set-aside', name, filedAs: done.name, reason });
         continue;
       }
-      const signature = `${st.size}:${st.mtimeMs}:${st.ino}`;
+      // A file that sat there before the watcher started need not wait out the settle time again.
+      const state = seen.observe(name, st, now, settleMs);
       const prev = seen.get(name);
-      if (!prev || prev.signature !== signature) {
-        // Unchanged since its modification time, as far as this scan can tell: a file that sat there
-        // before the watcher started need not wait out the settle time again.
-        seen.set(name, { signature, since: prev ? now : Math.min(now, st.mtimeMs) });
+      if (state === 'changed' || !prev) {
         waiting++;
         continue;
       }
       if (prev.stuck) continue;
-      if (now - prev.since < settleMs) {
+      if (state === 'settling') {
         waiting++;
         continue;
       }

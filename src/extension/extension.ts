@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { JobSpecCodeLens } from './codeLens';
 import { Commands } from './commands';
+import { Dailies } from './dailies';
 import { JobSpecDiagnostics } from './diagnostics';
 import { JOBSPEC_SELECTOR } from './jobspecFiles';
 import { JobSpecLog } from './log';
@@ -104,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     watchTree,
     watchView,
     ...new WatchCommands(watchFolders).register(),
+    ...new Dailies(store, runner, log).register(),
     watchFolders.onDidChange(() => updateWatchContextKeys(watchFolders)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void watchFolders.resume()),
     store.onDidChangePhase(() => {

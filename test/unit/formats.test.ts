@@ -14,7 +14,7 @@ interface Rule {
 }
 interface Schema {
   properties: {
-    codec: { enum: string[]; enumDescriptions: string[] };
+    codec: { anyOf: { enum?: string[]; enumDescriptions?: string[] }[] };
     container: { anyOf: { enum?: string[] }[]; enumDescriptions: string[] };
   };
   allOf: Rule[];
@@ -26,10 +26,12 @@ const codecs = Object.keys(CODEC_TABLE) as (keyof typeof CODEC_TABLE)[];
 const containers = Object.keys(CONTAINER_TABLE) as (keyof typeof CONTAINER_TABLE)[];
 
 test('the schema lists exactly the table’s codecs and aliases, each described by the table’s label', () => {
-  const names = schema.properties.codec.enum;
+  // The one list the editor completes from: the codec's enum branch (the other branch is the origin format's spelling).
+  const branch = schema.properties.codec.anyOf.find((a) => a.enum);
+  const names = branch?.enum ?? [];
   assert.deepEqual([...names].sort(), [...codecs, ...Object.keys(CODEC_ALIASES)].sort());
   for (const c of codecs) {
-    assert.equal(schema.properties.codec.enumDescriptions[names.indexOf(c)], CODEC_TABLE[c].label, `schema description of ${c}`);
+    assert.equal(branch?.enumDescriptions?.[names.indexOf(c)], CODEC_TABLE[c].label, `schema description of ${c}`);
   }
 });
 
@@ -89,4 +91,52 @@ test('the argument builder, verification and validation read the table: every co
       assert.ok(def.encoders.includes(args[args.indexOf('-c:v') + 1]), `${codec} encoder from the table`);
     }
   }
+});
+
+// The dailies fields: the schema's lists are the engine's.
+interface DailiesSchema {
+  properties: Record<string, { enum?: string[]; properties?: Record<string, unknown> }>;
+  allOf: {
+    if?: { properties?: { jobspec_version?: { const?: string } } };
+    then?: { properties?: Record<string, unknown> };
+    else?: { properties?: Record<string, unknown> };
+  }[];
+}
+const dailies = schema as unknown as DailiesSchema;
+
+test('source_checksum, burn_in and preset fields in the schema are the engine’s lists', () => {
+  assert.deepEqual(dailies.properties.source_checksum.enum, [...core.checksum.CHECKSUM_ALGORITHMS]);
+  assert.deepEqual(Object.keys(dailies.properties.burn_in.properties ?? {}), [
+    ...core.burnin.BURN_IN_POSITIONS,
+    'font_size',
+    'box_opacity',
+    'font',
+  ]);
+  for (const f of core.presets.PRESET_FIELDS) assert.ok(f in dailies.properties, `a preset sets ${f}, a field of the schema`);
+});
+
+test('the version switch refuses exactly the other format’s fields: the origin’s 19 against this format’s own', () => {
+  const rule = dailies.allOf.find((r) => r.if?.properties?.jobspec_version?.const === '2.1');
+  assert.ok(rule, 'a rule switching on jobspec_version "2.1"');
+  const refused = (branch?: { properties?: Record<string, unknown> }): string[] =>
+    Object.entries(branch?.properties ?? {})
+      .filter(([, v]) => v === false)
+      .map(([k]) => k)
+      .sort();
+  const all = Object.keys(dailies.properties).filter((k) => k !== '$schema');
+  const origin: string[] = [...core.origin.ORIGIN_FIELDS];
+  assert.deepEqual(
+    refused(rule.then),
+    all.filter((k) => !origin.includes(k)).sort(),
+    'a 2.1 file refuses every field the origin does not have',
+  );
+  assert.deepEqual(
+    refused(rule.else),
+    origin.filter((k) => !core.jobspec.KNOWN_FIELDS.includes(k)).sort(),
+    'this format refuses the origin-only fields',
+  );
+  assert.ok(
+    origin.every((k) => k in dailies.properties),
+    'every origin field is described for the editor',
+  );
 });

@@ -2,6 +2,7 @@
 // passed and rejects otherwise, which the host turns into its exit code.
 import Mocha from 'mocha';
 import { format } from 'node:util';
+import { registerDailiesSuite } from './dailies.test';
 import { registerSuite } from './extension.test';
 
 /** Lines of the report carry this prefix so the server launcher can tell them from workbench noise. */
@@ -11,6 +12,7 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   registerSuite();
+  registerDailiesSuite();
   // The spec reporter prints printf-style; the browser side of the server would show the raw
   // arguments, so format here, one console line per report line.
   const original = Mocha.reporters.Base.consoleLog;

@@ -12,6 +12,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Index from '../../../src/core';
+import type * as Burnin from '../../../src/core/burnin';
+import type * as Checksum from '../../../src/core/checksum';
+import type * as Filtergraph from '../../../src/core/filtergraph';
+import type * as Lut from '../../../src/core/lut';
+import type * as Mediawatch from '../../../src/core/mediawatch';
+import type * as Origin from '../../../src/core/origin';
+import type * as Presets from '../../../src/core/presets';
 import type * as Ffmpeg from '../../../src/core/ffmpeg';
 import type * as Formats from '../../../src/core/formats';
 import type * as Identity from '../../../src/core/identity';
@@ -23,6 +30,13 @@ import type * as Temp from '../../../src/core/temp';
 import { ROOT } from './paths';
 
 export type Core = typeof Index & {
+  burnin: typeof Burnin;
+  checksum: typeof Checksum;
+  filtergraph: typeof Filtergraph;
+  lut: typeof Lut;
+  mediawatch: typeof Mediawatch;
+  origin: typeof Origin;
+  presets: typeof Presets;
   ffmpeg: typeof Ffmpeg;
   formats: typeof Formats;
   identity: typeof Identity;
@@ -41,6 +55,13 @@ function load(): Core {
     stdin: {
       contents: [
         "export * from './src/core/index';",
+        "export * as burnin from './src/core/burnin';",
+        "export * as checksum from './src/core/checksum';",
+        "export * as filtergraph from './src/core/filtergraph';",
+        "export * as lut from './src/core/lut';",
+        "export * as mediawatch from './src/core/mediawatch';",
+        "export * as origin from './src/core/origin';",
+        "export * as presets from './src/core/presets';",
         "export * as ffmpeg from './src/core/ffmpeg';",
         "export * as formats from './src/core/formats';",
         "export * as identity from './src/core/identity';",
