@@ -102,7 +102,7 @@ export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
   const key = `${ff.path}\0${fp.path}`;
   let pending = cache.get(key);
   if (!pending) {
-    pending = verifyOrRecall(ff, fp, toolCacheFile(env));
+    pending = verifyOrRecall(ff, fp, toolCacheFile(env), env);
     cache.set(key, pending);
     pending.catch(() => cache.delete(key));
   }
@@ -136,9 +136,10 @@ async function identity(p: string): Promise<string | null> {
   }
 }
 
-async function verifyOrRecall(ff: Candidate, fp: Candidate, file: string | null): Promise<Tools> {
+async function verifyOrRecall(ff: Candidate, fp: Candidate, file: string | null, env: NodeJS.ProcessEnv): Promise<Tools> {
   const [ffId, fpId] = await Promise.all([identity(ff.path), identity(fp.path)]);
-  const key = ffId && fpId ? `${ffId}\n${fpId}` : null;
+  // A guard forced by the environment is part of what was checked.
+  const key = ffId && fpId ? `${ffId}\n${fpId}\nguard=${env.JOBSPEC_CHILD_GUARD ?? ''}` : null;
   if (file && key) {
     try {
       const saved = JSON.parse(await fs.readFile(file, 'utf8')) as RememberedTools[];
@@ -151,7 +152,7 @@ async function verifyOrRecall(ff: Candidate, fp: Candidate, file: string | null)
       // No cache yet, or an unreadable one: verify.
     }
   }
-  const tools = await verify(ff, fp);
+  const tools = await verify(ff, fp, env);
   if (file && key) await remember(file, { key, version: tools.version, encoders: [...tools.encoders], guard: tools.guard });
   return tools;
 }
@@ -176,12 +177,12 @@ async function remember(file: string, entry: RememberedTools): Promise<void> {
   }
 }
 
-async function verify(ff: Candidate, fp: Candidate): Promise<Tools> {
+async function verify(ff: Candidate, fp: Candidate, env: NodeJS.ProcessEnv): Promise<Tools> {
   // One run of `ffmpeg -encoders` gives both the version (banner on stderr) and the encoder list.
   const [ffRun, fpRun, guard] = await Promise.all([
     execa(ff.path, ['-encoders'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
     execa(fp.path, ['-version'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
-    chooseGuard(),
+    chooseGuard(env),
   ]);
   if (ffRun instanceof Error || ffRun.exitCode !== 0) {
     const why =

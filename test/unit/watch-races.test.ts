@@ -66,6 +66,8 @@ describe('watch folders under races', () => {
       step();`;
     const writer = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
     t.after(() => writer.kill('SIGKILL'));
+    // The copy has begun (the first piece is there) before the watcher looks: --once ends on an empty folder.
+    await waitFor('the copy to begin', () => fs.existsSync(file), 30_000);
     const events: WatchEvent[] = [];
     let takenAt = 0;
     const code = await core.watchFolder(watch, {
