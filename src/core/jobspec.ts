@@ -16,7 +16,7 @@ import { commonFolder } from './identity';
 import { outputFolder } from './layout';
 import { BURN_IN_POSITIONS, DEFAULT_BOX_OPACITY, DEFAULT_FONT_SIZE, findSystemFont, NO_FONT_MESSAGE, parseBurnIn } from './burnin';
 import { checkLutFile } from './lut';
-import { checkOrigin, ORIGIN_FIELDS, ORIGIN_VERSION } from './origin';
+import { checkOrigin, ORIGIN_FIELDS, ORIGIN_VERSION, SHARED_FIELDS } from './origin';
 import { BUILTIN_PRESETS, didYouMean, loadUserPresets, type Preset } from './presets';
 import type {
   AudioPolicy,
@@ -71,22 +71,7 @@ function getValidator(): ValidateFunction {
 }
 
 /** Fields of the origin project's format (2.1) alone: in this format they are refused. */
-const ORIGIN_ONLY = (ORIGIN_FIELDS as readonly string[]).filter(
-  (f) =>
-    ![
-      'jobspec_version',
-      'job_id',
-      'sources',
-      'output_directory',
-      'codec',
-      'container',
-      'resolution',
-      'fps_mode',
-      'fps_explicit',
-      'naming_template',
-      'created_at',
-    ].includes(f),
-);
+const ORIGIN_ONLY = (ORIGIN_FIELDS as readonly string[]).filter((f) => !(SHARED_FIELDS as readonly string[]).includes(f));
 /** This format's fields (the schema also describes the origin's, for the editor). */
 export const KNOWN_FIELDS = Object.keys(schema.properties).filter((k) => !ORIGIN_ONLY.includes(k));
 /** The order fields are listed in: problems at one place (several missing fields) follow it. */

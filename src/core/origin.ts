@@ -10,8 +10,8 @@ import type { Problem } from './types';
 
 export const ORIGIN_VERSION = '2.1';
 
-/** The origin's KNOWN_FIELDS (backend/job_spec.py): the only fields a 2.1 file may hold. */
-export const ORIGIN_FIELDS = [
+/** Fields both formats have, with the same meaning. */
+export const SHARED_FIELDS = [
   'jobspec_version',
   'job_id',
   'sources',
@@ -22,8 +22,13 @@ export const ORIGIN_FIELDS = [
   'fps_mode',
   'fps_explicit',
   'naming_template',
-  'resolved_tokens',
   'created_at',
+] as const;
+
+/** The origin's KNOWN_FIELDS (backend/job_spec.py): the only fields a 2.1 file may hold. */
+export const ORIGIN_FIELDS = [
+  ...SHARED_FIELDS,
+  'resolved_tokens',
   'resolve_preset',
   'proxy_profile',
   'requires_resolve_edition',
