@@ -15,8 +15,9 @@ import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
 import { REAL_FFMPEG } from './helpers/executables';
-import { tools } from './helpers/media';
+import { ffmpeg, lavfi } from './helpers/media';
 import { changedPixels, frameLuma } from './helpers/pixels';
+import { runOneClip } from './helpers/run';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 
@@ -32,26 +33,16 @@ async function font(): Promise<string> {
 
 /** md5 of every frame ffmpeg renders with `vf` over a black lavfi clip. */
 async function render(vf: string, frames: number, rate = '25'): Promise<string[]> {
-  const { stdout } = await run(
-    REAL_FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `color=c=black:s=320x48:r=${rate}`,
-      '-frames:v',
-      String(frames),
-      '-vf',
-      vf,
-      '-f',
-      'framemd5',
-      '-',
-    ],
-    { maxBuffer: 16 * 1024 * 1024 },
-  );
+  const stdout = await ffmpeg([
+    ...lavfi(`color=c=black:s=320x48:r=${rate}`),
+    '-frames:v',
+    String(frames),
+    '-vf',
+    vf,
+    '-f',
+    'framemd5',
+    '-',
+  ]);
   return stdout
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
@@ -116,44 +107,53 @@ describe('text reaches ffmpeg as data', () => {
   });
 });
 
+/** A timecode burned in from `start`: `fps` for our expansion, `rate` for drawtext's own and the clip. */
+interface TimecodeCase {
+  start: string;
+  rate: string;
+  frames: number;
+}
+
+/** Our running timecode (the expansion the runner writes to a text file), rendered frame by frame. */
+async function ourTimecode(dir: string, fontFile: string, c: TimecodeCase & { fps: number }): Promise<string[]> {
+  const tc = timecodeExpansion({ timecode: c.start, fps: c.fps });
+  assert.ok('text' in tc, JSON.stringify(tc));
+  const file = path.join(dir, 'tc.txt');
+  await fsp.writeFile(file, tc.text);
+  return render(
+    drawtext(fontFile, [
+      ['textfile', file],
+      ['expansion', 'normal'],
+    ]),
+    c.frames,
+    c.rate,
+  );
+}
+
+/** drawtext's own timecode, rendered frame by frame: the reference. */
+function drawtextTimecode(fontFile: string, c: TimecodeCase): Promise<string[]> {
+  return render(
+    drawtext(fontFile, [
+      ['text', ''],
+      ['timecode', c.start],
+      ['timecode_rate', c.rate],
+    ]),
+    c.frames,
+    c.rate,
+  );
+}
+
 describe('the running timecode', () => {
   test('wraps at 24 hours, as a timecode does (23:59:59:23 is followed by 00:00:00:00; drawtext’s own shows 24:00:00:00)', async (t) => {
     const dir = await tempDir(t, 'jobspec-burnin-tc24-');
     const fontFile = await font();
-    const tc = timecodeExpansion({ timecode: '23:59:59:23', fps: 24 });
-    assert.ok('text' in tc);
-    const file = path.join(dir, 'tc.txt');
-    await fsp.writeFile(file, tc.text);
-    const ours = await render(
-      drawtext(fontFile, [
-        ['textfile', file],
-        ['expansion', 'normal'],
-      ]),
-      3,
-      '24',
-    );
-    const before = await render(
-      drawtext(fontFile, [
-        ['text', ''],
-        ['timecode', '23:59:59:23'],
-        ['timecode_rate', '24'],
-      ]),
-      1,
-      '24',
-    );
-    const after = await render(
-      drawtext(fontFile, [
-        ['text', ''],
-        ['timecode', '00:00:00:00'],
-        ['timecode_rate', '24'],
-      ]),
-      2,
-      '24',
-    );
+    const ours = await ourTimecode(dir, fontFile, { start: '23:59:59:23', fps: 24, rate: '24', frames: 3 });
+    const before = await drawtextTimecode(fontFile, { start: '23:59:59:23', rate: '24', frames: 1 });
+    const after = await drawtextTimecode(fontFile, { start: '00:00:00:00', rate: '24', frames: 2 });
     assert.deepEqual(ours, [...before, ...after]);
   });
 
-  const cases: { start: string; rate: string; fps: number; frames: number }[] = [
+  const cases: (TimecodeCase & { fps: number })[] = [
     { start: '01:00:00:00', rate: '25', fps: 25, frames: 30 },
     { start: '00:00:59;28', rate: '30000/1001', fps: 30000 / 1001, frames: 6 },
     { start: '00:09:59;28', rate: '30000/1001', fps: 30000 / 1001, frames: 6 },
@@ -164,27 +164,8 @@ describe('the running timecode', () => {
     test(`from ${c.start} at ${c.rate} fps: frame by frame what drawtext's own timecode shows`, async (t) => {
       const dir = await tempDir(t, 'jobspec-burnin-tc-');
       const fontFile = await font();
-      const tc = timecodeExpansion({ timecode: c.start, fps: c.fps });
-      assert.ok('text' in tc, JSON.stringify(tc));
-      const file = path.join(dir, 'tc.txt');
-      await fsp.writeFile(file, tc.text);
-      const ours = await render(
-        drawtext(fontFile, [
-          ['textfile', file],
-          ['expansion', 'normal'],
-        ]),
-        c.frames,
-        c.rate,
-      );
-      const native = await render(
-        drawtext(fontFile, [
-          ['text', ''],
-          ['timecode', c.start],
-          ['timecode_rate', c.rate],
-        ]),
-        c.frames,
-        c.rate,
-      );
+      const ours = await ourTimecode(dir, fontFile, c);
+      const native = await drawtextTimecode(fontFile, c);
       assert.equal(ours.length, c.frames);
       assert.deepEqual(ours, native);
     });
@@ -194,15 +175,8 @@ describe('the running timecode', () => {
 /** A flat grey clip: compression leaves every untouched pixel exactly as it was. */
 async function greyClip(file: string, seconds = 0.2): Promise<string> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  await run(REAL_FFMPEG, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=0x606060:s=320x240:r=25:d=${seconds}`,
+  await ffmpeg([
+    ...lavfi(`color=c=0x606060:s=320x240:r=25:d=${seconds}`),
     '-c:v',
     'libx264',
     '-qp',
@@ -216,26 +190,9 @@ async function greyClip(file: string, seconds = 0.2): Promise<string> {
   return file;
 }
 
+/** A ProRes Proxy of `source` at its own size (named "proxy"), with `extra` fields; it must complete. */
 async function proxy(dir: string, source: string, label: string, extra: Record<string, unknown>): Promise<RunResult> {
-  const out = path.join(dir, `out-${label}`);
-  await fsp.mkdir(out, { recursive: true });
-  const file = await writeSpec(
-    dir,
-    {
-      job_id: label,
-      sources: [source],
-      output_directory: out,
-      codec: 'prores_proxy',
-      container: 'mov',
-      resolution: 'same',
-      naming_template: 'proxy',
-      ...extra,
-    },
-    `${label}.jobspec.json`,
-  );
-  const loaded = await core.loadJobSpec(file);
-  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
-  const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
+  const result = await runOneClip(dir, source, label, extra, { naming_template: 'proxy' });
   assert.equal(result.clips[0].status, 'COMPLETED', result.clips[0].message);
   return result;
 }

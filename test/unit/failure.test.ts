@@ -6,8 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { core } from './helpers/core';
-import { makeClip, makeCorrupt, tools } from './helpers/media';
+import { makeClip, makeCorrupt } from './helpers/media';
+import { runSpecFile } from './helpers/run';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { reportsIn, tempFilesIn } from './helpers/tree';
@@ -82,12 +82,8 @@ describe('a corrupt middle clip', () => {
     const out = path.join(dir, 'out-engine');
     await fs.mkdir(out);
     const file = await writeSpec(dir, spec(out), 'engine.jobspec.json');
-    const loaded = await core.loadJobSpec(file);
-    assert.ok(loaded.ok, JSON.stringify(loaded.problems));
     const started: number[] = [];
-    const result = await core.runJob(loaded.spec, {
-      tools: await tools(),
-      jobspecFile: file,
+    const result = await runSpecFile(file, {
       onEvent: (e) => {
         if (e.type === 'clip-started') started.push(e.index);
       },
@@ -159,9 +155,7 @@ describe('a corrupt middle clip', () => {
       { ...spec(out), sources: ['trunc/blank.mov'], naming_template: '{source_name}' },
       'trunc.jobspec.json',
     );
-    const loaded = await core.loadJobSpec(file);
-    assert.ok(loaded.ok);
-    const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
+    const result = await runSpecFile(file);
     const c = result.clips[0];
     t.diagnostic(`${c.status} exit=${c.exit_code}: ${c.message}`);
     assert.equal(c.status, 'FAILED', c.message);

@@ -12,8 +12,18 @@ import * as path from 'node:path';
 import { runCli, shown, toolArgs, type CliResult } from './helpers/cli';
 import { standIn } from './helpers/executables';
 import { killRecorded, pidAlive, readPid } from './helpers/processes';
-import { checkAftermath, EARLIER, makeScene, runResult, type Scene } from './helpers/scene';
+import {
+  checkAftermath,
+  EARLIER,
+  LONG_THEN_SHORT,
+  makeScene,
+  MEDIUM_THEN_SHORT,
+  runResult,
+  type Scene,
+  type SceneOptions,
+} from './helpers/scene';
 import { writeSpec } from './helpers/spec';
+import type { Cleanup } from './helpers/tmp';
 import { tempInProgress } from './helpers/tree';
 
 const REALTIME = (): string => standIn('stand-in-ffmpeg-realtime.sh');
@@ -25,11 +35,12 @@ interface Started {
   ffmpegPid: () => Promise<number>;
 }
 
-async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Scene>, extra: string[] = []): Promise<Started> {
-  const s = await scene;
+/** Make the scene, start `jobspec execute` on it with paced ffmpeg, and return once the first clip is encoding. */
+async function startRun(t: Cleanup, scene: SceneOptions): Promise<Started> {
+  const s = await makeScene(t, scene);
   const pidFile = path.join(s.dir, 'ffmpeg.pids');
   let child: ChildProcess | undefined;
-  const done = runCli(['execute', s.specFile, '--json', ...extra, ...toolArgs(REALTIME())], {
+  const done = runCli(['execute', s.specFile, '--json', ...toolArgs(REALTIME())], {
     env: { STANDIN_PIDFILE: pidFile },
     timeoutMs: 90_000,
     onSpawn: (c) => (child = c),
@@ -40,22 +51,14 @@ async function startRun(t: { after(fn: () => unknown): void }, scene: Promise<Sc
     if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   assert.ok(child, 'the command started');
+  await tempInProgress(s.out);
   return { s, child, done, ffmpegPid: () => readPid(pidFile) };
 }
 
 // Paced ffmpeg mostly waits, so three at a time cost little CPU.
 describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   test('ffmpeg killed with SIGKILL mid-clip: FAILED with the signal, partial file removed, fail-fast', async (t) => {
-    const { s, done, ffmpegPid } = await startRun(
-      t,
-      makeScene(t, {
-        sources: [
-          ['A001.mov', 'long'],
-          ['A002.mov', 'clip'],
-        ],
-      }),
-    );
-    await tempInProgress(s.out);
+    const { s, done, ffmpegPid } = await startRun(t, { sources: LONG_THEN_SHORT });
     const pid = await ffmpegPid();
     process.kill(pid, 'SIGKILL');
     const r = await done;
@@ -75,16 +78,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     test(`the run cancelled with ${sig} mid-clip: exit 3, CANCELLED, ffmpeg stopped, partial file removed`, async (t) => {
-      const { s, child, done, ffmpegPid } = await startRun(
-        t,
-        makeScene(t, {
-          sources: [
-            ['A001.mov', 'long'],
-            ['A002.mov', 'clip'],
-          ],
-        }),
-      );
-      await tempInProgress(s.out);
+      const { s, child, done, ffmpegPid } = await startRun(t, { sources: LONG_THEN_SHORT });
       const pid = await ffmpegPid();
       child.kill(sig);
       const r = await done;
@@ -102,11 +96,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   }
 
   test('an output that appears while its clip encodes (overwrite "never") is left untouched', async (t) => {
-    const { s, done } = await startRun(
-      t,
-      makeScene(t, { sources: [['A001.mov', 'medium']], existing: 'unrelated', spec: { overwrite: 'never' } }),
-    );
-    await tempInProgress(s.out);
+    const { s, done } = await startRun(t, { sources: [['A001.mov', 'medium']], existing: 'unrelated', spec: { overwrite: 'never' } });
     // Someone else's file lands at the output path meanwhile (a second machine on the same share).
     const theirs = path.join(s.out, 'A001_proxy.mp4');
     await fsp.writeFile(theirs, EARLIER);
@@ -120,17 +110,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('the JobSpec edited during the run: the run keeps the spec it loaded at the start', async (t) => {
-    const { s, done } = await startRun(
-      t,
-      makeScene(t, {
-        sources: [
-          ['A001.mov', 'medium'],
-          ['A002.mov', 'clip'],
-        ],
-        existing: 'unrelated',
-      }),
-    );
-    await tempInProgress(s.out);
+    const { s, done } = await startRun(t, { sources: MEDIUM_THEN_SHORT, existing: 'unrelated' });
     // Another person saves a different JobSpec over it: other sources, folder, codec, names; then a broken one.
     await writeSpec(s.dir, {
       sources: ['media/other.mov'],
@@ -155,17 +135,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('the JobSpec deleted during the run: the run finishes as loaded', async (t) => {
-    const { s, done } = await startRun(
-      t,
-      makeScene(t, {
-        sources: [
-          ['A001.mov', 'medium'],
-          ['A002.mov', 'clip'],
-        ],
-        existing: 'unrelated',
-      }),
-    );
-    await tempInProgress(s.out);
+    const { s, done } = await startRun(t, { sources: MEDIUM_THEN_SHORT, existing: 'unrelated' });
     await fsp.rm(s.specFile);
     const r = await done;
     const result = runResult(r);
@@ -175,17 +145,7 @@ describe('faults mid-clip (real ffmpeg, paced)', { concurrency: 3 }, () => {
   });
 
   test('a source that disappears during the run (a card pulled): its clip FAILS by name, the finished proxy stays', async (t) => {
-    const { s, done } = await startRun(
-      t,
-      makeScene(t, {
-        sources: [
-          ['A001.mov', 'medium'],
-          ['A002.mov', 'clip'],
-        ],
-        existing: 'unrelated',
-      }),
-    );
-    await tempInProgress(s.out);
+    const { s, done } = await startRun(t, { sources: MEDIUM_THEN_SHORT, existing: 'unrelated' });
     await fsp.rm(s.sources[1]);
     const r = await done;
     const result = runResult(r);

@@ -5,36 +5,25 @@
 // what is checked agrees with what ffmpeg 5.1 itself accepts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
 import { core } from './helpers/core';
-import { REAL_FFMPEG } from './helpers/executables';
-import { tools } from './helpers/media';
+import { ffmpeg, lavfi, tools } from './helpers/media';
 import { frameRgb, meanOf, write3dl, writeCube } from './helpers/pixels';
+import { loadValid, runOneClip } from './helpers/run';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { snapshot } from './helpers/tree';
-
-const run = promisify(execFile);
 
 /** A flat-coloured clip: every pixel the same, so compression cannot blur what is measured. */
 async function flatClip(file: string, colour: string, size: string, tagged: boolean): Promise<string> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tags = tagged ? ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709', '-color_range', 'tv'] : [];
-  await run(REAL_FFMPEG, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `color=c=${colour}:s=${size}:r=25:d=0.2`,
+  await ffmpeg([
+    ...lavfi(`color=c=${colour}:s=${size}:r=25:d=0.2`),
     '-vf',
     tagged ? 'scale=out_color_matrix=bt709:out_range=tv,format=yuv420p' : 'format=yuv420p',
     '-c:v',
@@ -47,26 +36,9 @@ async function flatClip(file: string, colour: string, size: string, tagged: bool
   return file;
 }
 
+/** A ProRes Proxy of `source` at its own size, with `extra` fields; it must complete. */
 async function proxyWith(dir: string, source: string, label: string, extra: Record<string, unknown>): Promise<RunResult> {
-  const out = path.join(dir, `out-${label}`);
-  await fsp.mkdir(out, { recursive: true });
-  const file = await writeSpec(
-    dir,
-    {
-      job_id: label,
-      sources: [source],
-      output_directory: out,
-      codec: 'prores_proxy',
-      container: 'mov',
-      resolution: 'same',
-      naming_template: '{source_name}',
-      ...extra,
-    },
-    `${label}.jobspec.json`,
-  );
-  const loaded = await core.loadJobSpec(file);
-  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
-  const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
+  const result = await runOneClip(dir, source, label, extra);
   assert.equal(result.clips[0].status, 'COMPLETED', result.clips[0].message);
   return result;
 }
@@ -291,14 +263,8 @@ describe('a LUT ffmpeg would refuse or misread is refused before anything runs, 
       const file = path.join(dir, name);
       const ours = await core.lut.checkLutFile(file);
       const oneD = ours.ok && ours.info.kind === '1d';
-      const ff = await run(REAL_FFMPEG, [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'color=s=16x16:d=0.04',
+      const ff = await ffmpeg([
+        ...lavfi('color=s=16x16:d=0.04'),
         '-vf',
         `${oneD || name.includes('1d') ? 'lut1d' : 'lut3d'}=file=${file}`,
         '-f',
@@ -331,10 +297,9 @@ describe('a LUT ffmpeg would refuse or misread is refused before anything runs, 
       naming_template: '{source_name}',
       lut: 'l.cube',
     });
-    const loaded = await core.loadJobSpec(file);
-    assert.ok(loaded.ok);
+    const spec = await loadValid(file);
     await fsp.writeFile(cube, 'LUT_3D_SIZE 2\n0 0 0\n');
-    await assert.rejects(core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file }), (e: Error & { code?: string }) => {
+    await assert.rejects(core.runJob(spec, { tools: await tools(), jobspecFile: file }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'lut-unreadable');
       assert.match(e.message, /changed since it was checked.*l\.cube:2: the table ends after 1 data line/);
       return true;

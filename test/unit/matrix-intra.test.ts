@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { core } from './helpers/core';
 import { missingEncoders, pairTests, runPair, type Pair } from './helpers/matrix';
-import { audioStreams, makeClip, probe, tools, videoStream } from './helpers/media';
+import { audioStreams, ffmpeg, lavfi, makeClip, probe, tools, videoStream } from './helpers/media';
 import { tempDir } from './helpers/tmp';
 import { tempFilesIn } from './helpers/tree';
 
@@ -229,17 +229,8 @@ test('prores_4444 keeps alpha from a source that has it', async (t) => {
   // A ProRes 4444 source with an alpha channel.
   const media = path.join(dir, 'media');
   const alphaSrc = path.join(media, 'alpha.mov');
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
-  await promisify(execFile)('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=25,format=yuva444p10le',
+  await ffmpeg([
+    ...lavfi('testsrc2=size=320x240:rate=25,format=yuva444p10le'),
     '-t',
     '0.4',
     '-c:v',

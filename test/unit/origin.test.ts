@@ -9,19 +9,16 @@
 // string for string in the text; the dialect reads the text as written.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import type { DryRunClip, Problem, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { REAL_FFMPEG } from './helpers/executables';
-import { makeClip } from './helpers/media';
+import { ffmpeg, lavfi, makeClip } from './helpers/media';
 import { FIXTURES } from './helpers/paths';
 import { runResult } from './helpers/scene';
 import { tempDir } from './helpers/tmp';
 
-const run = promisify(execFile);
 const PROXX = path.join(FIXTURES, 'proxx');
 const ORIGIN_COMMIT = '787192a77f5f6f26c7714c71503577fb11ce85f0';
 
@@ -29,19 +26,9 @@ const ORIGIN_COMMIT = '787192a77f5f6f26c7714c71503577fb11ce85f0';
 async function mediaAt(file: string): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   if (/\.mxf$/i.test(file)) {
-    await run(REAL_FFMPEG, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
+    await ffmpeg([
+      ...lavfi('testsrc2=size=320x240:rate=25'),
+      ...lavfi('sine=frequency=440:sample_rate=48000'),
       '-t',
       '0.4',
       '-c:v',

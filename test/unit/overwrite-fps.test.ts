@@ -6,8 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { core } from './helpers/core';
-import { makeClip, probe, tools, videoStream } from './helpers/media';
+import { makeClip, probe, videoStream } from './helpers/media';
+import { runSpecFile } from './helpers/run';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { tempFilesIn } from './helpers/tree';
@@ -46,12 +46,6 @@ async function setUp(policy: string): Promise<{ file: string; out: string; exist
   return { file, out, existing, ino: (await fs.stat(existing)).ino };
 }
 
-async function run(file: string): Promise<RunResult> {
-  const loaded = await core.loadJobSpec(file);
-  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
-  return core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
-}
-
 async function assertUntouched(existing: string, ino: number): Promise<void> {
   const st = await fs.stat(existing);
   assert.equal(await fs.readFile(existing, 'utf8'), SENTINEL, 'contents untouched');
@@ -62,7 +56,7 @@ async function assertUntouched(existing: string, ino: number): Promise<void> {
 describe('overwrite policies', () => {
   test('never (the default): the existing output is untouched and the clip FAILS saying why', async () => {
     const { file, out, existing, ino } = await setUp('never');
-    const result = await run(file);
+    const result = await runSpecFile(file);
     assert.deepEqual(
       result.clips.map((c) => c.status),
       ['FAILED', 'NOT_RUN'],
@@ -88,7 +82,7 @@ describe('overwrite policies', () => {
 
   test('skip: SKIPPED, the other clip still runs, exit 0', async () => {
     const { file, out, existing, ino } = await setUp('skip');
-    const result = await run(file);
+    const result = await runSpecFile(file);
     assert.deepEqual(
       result.clips.map((c) => c.status),
       ['SKIPPED', 'COMPLETED'],
@@ -110,7 +104,7 @@ describe('overwrite policies', () => {
 
   test('replace: the existing output is replaced by a new file (new inode, new contents)', async () => {
     const { file, out, existing, ino } = await setUp('replace');
-    const result = await run(file);
+    const result = await runSpecFile(file);
     assert.deepEqual(
       result.clips.map((c) => c.status),
       ['COMPLETED', 'COMPLETED'],
@@ -145,7 +139,7 @@ describe('fps_mode explicit', () => {
       },
       `fps-${fps}.jobspec.json`,
     );
-    const result = await run(file);
+    const result = await runSpecFile(file);
     assert.equal(result.clips[0].status, 'COMPLETED', `${result.clips[0].message}\n${result.clips[0].stderr_tail.join('\n')}`);
     return { result, output: result.clips[0].output };
   }

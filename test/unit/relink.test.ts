@@ -10,16 +10,12 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { RunResult } from '../../src/core';
 import { core } from './helpers/core';
-import { REAL_FFMPEG, REAL_FFPROBE } from './helpers/executables';
-import { tools } from './helpers/media';
-import { writeSpec } from './helpers/spec';
+import { REAL_FFPROBE } from './helpers/executables';
+import { ffmpeg, h264Fast, lavfi, tools } from './helpers/media';
+import { loadValid, runOneClip, writeOneClipSpec } from './helpers/run';
 import { tempDir } from './helpers/tmp';
 
 const run = promisify(execFile);
-
-async function ff(args: string[]): Promise<void> {
-  await run(REAL_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
-}
 
 interface Stream {
   codec_type: string;
@@ -72,31 +68,16 @@ before(async () => {
   await fs.mkdir(media, { recursive: true });
 });
 
+/** Every proxy here: ProRes Proxy in mov (runOneClip's), at half size. */
+const HALF = { resolution: 'half' };
+
 /** Run one source through the engine in-process and read the proxy back. */
 async function proxyOf(
   source: string,
   fields: Record<string, unknown>,
   label: string,
 ): Promise<{ result: RunResult; probe?: Awaited<ReturnType<typeof readBack>> }> {
-  const out = path.join(dir, `out-${label}`);
-  await fs.mkdir(out, { recursive: true });
-  const file = await writeSpec(
-    dir,
-    {
-      job_id: label,
-      sources: [source],
-      output_directory: out,
-      codec: 'prores_proxy',
-      container: 'mov',
-      resolution: 'half',
-      naming_template: '{source_name}',
-      ...fields,
-    },
-    `${label}.jobspec.json`,
-  );
-  const loaded = await core.loadJobSpec(file);
-  assert.ok(loaded.ok, JSON.stringify(loaded.problems));
-  const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
+  const result = await runOneClip(dir, source, label, fields, HALF);
   if (result.clips[0].status !== 'COMPLETED') return { result };
   return { result, probe: await readBack(result.clips[0].output) };
 }
@@ -105,39 +86,16 @@ function completed(r: RunResult): void {
   assert.equal(r.clips[0].status, 'COMPLETED', r.clips[0].message);
 }
 
-const testsrc = (size: string, rate: string, seconds: number): string[] => [
-  '-f',
-  'lavfi',
-  '-i',
-  `testsrc2=size=${size}:rate=${rate}:duration=${seconds}`,
-];
-const tone = (seconds: number, extra = ''): string[] => [
-  '-f',
-  'lavfi',
-  '-i',
-  `sine=frequency=440:sample_rate=48000:duration=${seconds}${extra}`,
-];
+const testsrc = (size: string, rate: string, seconds: number): string[] => lavfi(`testsrc2=size=${size}:rate=${rate}:duration=${seconds}`);
+const tone = (seconds: number): string[] => lavfi(`sine=frequency=440:sample_rate=48000:duration=${seconds}`);
 
 describe('geometry: the picture as displayed, in square pixels', () => {
   for (const rotation of [90, 270]) {
     test(`a phone clip held upright (rotation ${rotation}) becomes a portrait proxy, not a squeezed landscape one`, async () => {
       const plain = path.join(media, `phone-plain-${rotation}.mp4`);
-      await ff([
-        ...testsrc('320x180', '30', 1),
-        ...tone(1),
-        '-c:v',
-        'libx264',
-        '-preset',
-        'ultrafast',
-        '-pix_fmt',
-        'yuv420p',
-        '-c:a',
-        'aac',
-        '-shortest',
-        plain,
-      ]);
+      await ffmpeg([...testsrc('320x180', '30', 1), ...tone(1), ...h264Fast(), '-c:a', 'aac', '-shortest', plain]);
       const phone = path.join(media, `phone-${rotation}.mp4`);
-      await ff(['-i', plain, '-c', 'copy', '-metadata:s:v:0', `rotate=${rotation}`, phone]);
+      await ffmpeg(['-i', plain, '-c', 'copy', '-metadata:s:v:0', `rotate=${rotation}`, phone]);
       const { result, probe } = await proxyOf(phone, {}, `rot${rotation}`);
       completed(result);
       const v = video(probe ?? { streams: [] });
@@ -153,7 +111,7 @@ describe('geometry: the picture as displayed, in square pixels', () => {
 
   test('a 2x anamorphic clip keeps its display aspect, in square pixels', async () => {
     const src = path.join(media, 'anamorphic.mov');
-    await ff([...testsrc('320x240', '25', 1), '-vf', 'setsar=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', src]);
+    await ffmpeg([...testsrc('320x240', '25', 1), '-vf', 'setsar=2', ...h264Fast(), src]);
     const { result, probe } = await proxyOf(src, {}, 'anamorphic');
     completed(result);
     const v = video(probe ?? { streams: [] });
@@ -167,21 +125,16 @@ describe('interlaced 1080i50, top field first', () => {
   let src: string;
   before(async () => {
     src = path.join(media, 'i50.mov');
-    await ff([
+    await ffmpeg([
       ...testsrc('1920x1080', '25', 0.4),
       ...tone(0.4),
       '-vf',
       'setfield=tff',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
+      ...h264Fast(),
       '-flags',
       '+ildct+ilme',
       '-x264opts',
       'tff=1',
-      '-pix_fmt',
-      'yuv420p',
       '-c:a',
       'pcm_s16le',
       '-shortest',
@@ -213,18 +166,7 @@ describe('interlaced 1080i50, top field first', () => {
 describe('frame rate, frame count and timecode', () => {
   test('29.97 drop-frame: frame rate, every frame and the drop-frame timecode carried', async () => {
     const src = path.join(media, 'df.mov');
-    await ff([
-      ...testsrc('320x240', '30000/1001', 1),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-timecode',
-      '01:00:00;00',
-      src,
-    ]);
+    await ffmpeg([...testsrc('320x240', '30000/1001', 1), ...h264Fast(), '-timecode', '01:00:00;00', src]);
     const { result, probe } = await proxyOf(src, {}, 'df');
     completed(result);
     const p = probe ?? { streams: [], format: {} };
@@ -238,18 +180,7 @@ describe('frame rate, frame count and timecode', () => {
 
   test('23.976: the exact rate and every frame', async () => {
     const src = path.join(media, 'p23.mov');
-    await ff([
-      ...testsrc('320x240', '24000/1001', 1),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-timecode',
-      '10:00:00:00',
-      src,
-    ]);
+    await ffmpeg([...testsrc('320x240', '24000/1001', 1), ...h264Fast(), '-timecode', '10:00:00:00', src]);
     const { result, probe } = await proxyOf(src, {}, 'p23');
     completed(result);
     assert.equal(video(probe ?? { streams: [] }).avg_frame_rate, '24000/1001');
@@ -260,20 +191,7 @@ describe('frame rate, frame count and timecode', () => {
   test('a variable-frame-rate phone clip: one proxy frame per source frame', async () => {
     const src = path.join(media, 'vfr.mp4');
     // Every fifth frame dropped with its timestamp kept: 30 fps with holes, as phones record.
-    await ff([
-      ...testsrc('320x180', '30', 2),
-      '-vf',
-      "select='not(eq(mod(n,5),4))'",
-      '-fps_mode',
-      'vfr',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      src,
-    ]);
+    await ffmpeg([...testsrc('320x180', '30', 2), '-vf', "select='not(eq(mod(n,5),4))'", '-fps_mode', 'vfr', ...h264Fast(), src]);
     const source = await readBack(src);
     assert.notEqual(video(source).avg_frame_rate, video(source).r_frame_rate, 'the source really is variable');
     const { result, probe } = await proxyOf(src, {}, 'vfr');
@@ -283,18 +201,7 @@ describe('frame rate, frame count and timecode', () => {
 
   test('conforming refuses, before ffmpeg runs, a timecode that does not exist at the new rate', async () => {
     const src = path.join(media, 'tc24.mov');
-    await ff([
-      ...testsrc('320x240', '25', 0.4),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-timecode',
-      '01:00:00:24',
-      src,
-    ]);
+    await ffmpeg([...testsrc('320x240', '25', 0.4), ...h264Fast(), '-timecode', '01:00:00:24', src]);
     const { result } = await proxyOf(src, { fps_mode: 'explicit', fps_explicit: 23.976 }, 'conform-tc');
     assert.equal(result.clips[0].status, 'FAILED');
     assert.match(result.clips[0].message ?? '', /conforming to 23\.976 fps cannot keep this clip's timecode 01:00:00:24/);
@@ -308,10 +215,10 @@ describe('audio, as an editing system matches it: per stream, in order', () => {
     const inputs: string[] = [];
     const maps = ['-map', '0:v'];
     for (let i = 0; i < 16; i++) {
-      inputs.push('-f', 'lavfi', '-i', `sine=frequency=${200 + i * 50}:sample_rate=48000:duration=0.4`);
+      inputs.push(...lavfi(`sine=frequency=${200 + i * 50}:sample_rate=48000:duration=0.4`));
       maps.push('-map', `${i + 1}:a`);
     }
-    await ff([
+    await ffmpeg([
       ...testsrc('1920x1080', '25', 0.4),
       ...inputs,
       ...maps,
@@ -340,7 +247,7 @@ describe('audio, as an editing system matches it: per stream, in order', () => {
 
   test('5.1 stays six channels in the 5.1 layout', async () => {
     const src = path.join(media, 'five-one.mov');
-    await ff([
+    await ffmpeg([
       ...testsrc('320x240', '25', 0.4),
       ...tone(0.4),
       '-filter_complex',
@@ -349,12 +256,7 @@ describe('audio, as an editing system matches it: per stream, in order', () => {
       '0:v',
       '-map',
       '[a]',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
+      ...h264Fast(),
       '-c:a',
       'pcm_s16le',
       src,
@@ -368,19 +270,7 @@ describe('audio, as an editing system matches it: per stream, in order', () => {
 
   test('audio half a second longer than the picture (phone clips) does not fail a good proxy: durations compare video with video', async () => {
     const src = path.join(media, 'long-audio.mov');
-    await ff([
-      ...testsrc('320x240', '25', 1),
-      ...tone(1.5),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'pcm_s16le',
-      src,
-    ]);
+    await ffmpeg([...testsrc('320x240', '25', 1), ...tone(1.5), ...h264Fast(), '-c:a', 'pcm_s16le', src]);
     const { result } = await proxyOf(src, {}, 'long-audio');
     completed(result);
     const d = result.clips[0].verification?.find((c) => c.name === 'duration');
@@ -389,18 +279,10 @@ describe('audio, as an editing system matches it: per stream, in order', () => {
 
   test('44.1 kHz into MXF: resampled to 48 kHz, and the report says so and why', async () => {
     const src = path.join(media, 'cd-rate.mov');
-    await ff([
+    await ffmpeg([
       ...testsrc('1920x1080', '25', 0.4),
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=sample_rate=44100:duration=0.4',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
+      ...lavfi('sine=sample_rate=44100:duration=0.4'),
+      ...h264Fast(),
       '-c:a',
       'pcm_s16le',
       src,
@@ -420,7 +302,7 @@ describe('colour', () => {
   ] as const) {
     test(`${label}: tags carried over, and scaled with the source's own matrix`, async () => {
       const src = path.join(media, `${label.replace(/\W/g, '')}.mov`);
-      await ff([
+      await ffmpeg([
         ...testsrc('1920x1080', '25', 0.2),
         '-vf',
         'format=yuv420p10le',
@@ -445,7 +327,7 @@ describe('colour', () => {
 describe('reel name', () => {
   test('a reel name on the source is carried to a mov proxy (on its timecode track) and to mxf', async () => {
     const src = path.join(media, 'reel.mov');
-    await ff([
+    await ffmpeg([
       ...testsrc('1920x1080', '25', 0.2),
       '-c:v',
       'prores_ks',
@@ -474,15 +356,10 @@ describe('reel name', () => {
 describe('relink evidence before and after', () => {
   test('the dry run shows what a clip will become, and the report shows source and proxy side by side', async () => {
     const src = path.join(media, 'evidence.mov');
-    await ff([
+    await ffmpeg([
       ...testsrc('320x240', '25', 0.4),
       ...tone(0.4),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
+      ...h264Fast(),
       '-c:a',
       'pcm_s16le',
       '-timecode',
@@ -490,27 +367,13 @@ describe('relink evidence before and after', () => {
       '-shortest',
       src,
     ]);
-    const file = await writeSpec(
-      dir,
-      {
-        job_id: 'evidence',
-        sources: [src],
-        output_directory: path.join(dir, 'out-evidence'),
-        codec: 'prores_proxy',
-        container: 'mov',
-        resolution: 'half',
-        naming_template: '{source_name}',
-      },
-      'evidence.jobspec.json',
-    );
-    await fs.mkdir(path.join(dir, 'out-evidence'));
-    const loaded = await core.loadJobSpec(file);
-    assert.ok(loaded.ok);
-    const [dry] = await core.dryRun(loaded.spec, await tools());
+    const file = await writeOneClipSpec(dir, src, 'evidence', {}, HALF);
+    const spec = await loadValid(file);
+    const [dry] = await core.dryRun(spec, await tools());
     assert.deepEqual([dry.proxy_expected?.display_width, dry.proxy_expected?.display_height], [160, 120]);
     assert.equal(dry.proxy_expected?.timecode, '02:00:00:00');
     assert.equal(dry.proxy_expected?.audio[0].codec, 'pcm_s24le');
-    const result = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file });
+    const result = await core.runJob(spec, { tools: await tools(), jobspecFile: file });
     completed(result);
     const ev = result.clips[0].relink;
     assert.ok(ev?.proxy);

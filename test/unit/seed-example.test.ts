@@ -6,8 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { RunEvent, RunResult } from '../../src/core';
 import { runCli, shown } from './helpers/cli';
-import { core } from './helpers/core';
-import { audioStreams, makeClip, probe, timecodeOf, tools, videoStream } from './helpers/media';
+import { audioStreams, makeClip, probe, timecodeOf, videoStream } from './helpers/media';
+import { runSpecFile } from './helpers/run';
 import { writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { reportsIn, tempFilesIn } from './helpers/tree';
@@ -71,10 +71,8 @@ describe("the seed's 3-source example", () => {
     const out = path.join(dir, 'out-engine');
     await fs.mkdir(out);
     const file = await writeSpec(dir, seedSpec(out), 'engine.jobspec.json');
-    const loaded = await core.loadJobSpec(file);
-    assert.ok(loaded.ok, JSON.stringify(loaded.problems));
     const events: RunEvent[] = [];
-    const result: RunResult = await core.runJob(loaded.spec, { tools: await tools(), jobspecFile: file, onEvent: (e) => events.push(e) });
+    const result: RunResult = await runSpecFile(file, { onEvent: (e) => events.push(e) });
 
     assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
     assert.equal(result.exit_code, 0);

@@ -20,8 +20,8 @@ import { core } from './helpers/core';
 import { standIn } from './helpers/executables';
 import { durationOf, placeMedia } from './helpers/media';
 import { childrenOf, killRecorded, pidAlive, readPid, waitFor } from './helpers/processes';
-import { checkAftermath, makeScene } from './helpers/scene';
-import { writeSpec } from './helpers/spec';
+import { checkAftermath, LONG_THEN_SHORT, makeScene, type Scene } from './helpers/scene';
+import { baseSpec, writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { leftovers, reportsIn, tempProxyWithData } from './helpers/tree';
 
@@ -40,14 +40,13 @@ interface MidClip {
   tmp: string;
 }
 
+interface MidClipOptions {
+  env?: NodeJS.ProcessEnv;
+  detached?: boolean;
+}
+
 /** Start `args` with paced ffmpeg and return once ffmpeg is writing its temporary proxy in `out`. */
-async function startMidClip(
-  t: TestContext,
-  args: string[],
-  out: string,
-  pidFile: string,
-  opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {},
-): Promise<MidClip> {
+async function startMidClip(t: TestContext, args: string[], out: string, pidFile: string, opts: MidClipOptions = {}): Promise<MidClip> {
   let child: ChildProcess | undefined;
   const done = runCli([...args, ...toolArgs(REALTIME)], {
     env: { STANDIN_PIDFILE: pidFile, ...opts.env },
@@ -61,6 +60,11 @@ async function startMidClip(
   const ffmpegPid = await readPid(pidFile);
   assert.ok(child?.pid, 'the command runs');
   return { done, child, ffmpegPid, tmp };
+}
+
+/** Start `jobspec execute` on a scene with paced ffmpeg (its pids recorded in the scene's folder), as startMidClip. */
+function executeMidClip(t: TestContext, s: Scene, opts: MidClipOptions = {}): Promise<MidClip> {
+  return startMidClip(t, ['execute', s.specFile], s.out, path.join(s.dir, 'ffmpeg.pids'), opts);
 }
 
 /** The command's children as the kernel sees them: ffmpeg itself, and the watchdog when that guard is used. */
@@ -95,8 +99,7 @@ describe('rule 5: a command killed outright takes its ffmpeg with it', () => {
   for (const guard of GUARDS) {
     test(`jobspec execute, SIGKILL mid-clip (guard: ${guard}): ffmpeg is gone within seconds${guard === 'watchdog' ? ', and the watchdog too' : ''}`, async (t) => {
       const s = await makeScene(t, { sources: [['A001.mov', 'long']], existing: false, spec: { overwrite: 'never' } });
-      const pidFile = path.join(s.dir, 'ffmpeg.pids');
-      const m = await startMidClip(t, ['execute', s.specFile], s.out, pidFile, { env: guardEnv(guard) });
+      const m = await executeMidClip(t, s, { env: guardEnv(guard) });
       const { watchdogPid } = guardedChildren(m.child.pid ?? 0, m.ffmpegPid, guard);
       const ms = await killAndWatchChildrenGo(m, watchdogPid);
       t.diagnostic(`ffmpeg${watchdogPid ? ' and the watchdog' : ''} gone ${ms} ms after the command was killed`);
@@ -114,15 +117,7 @@ describe('rule 5: a command killed outright takes its ffmpeg with it', () => {
       const source = await placeMedia(path.join(dir, 'media', 'A001.mov'), 'long');
       await writeSpec(
         path.join(watch, 'pending'),
-        {
-          job_id: 'watched',
-          sources: [source],
-          output_directory: out,
-          codec: 'h264',
-          container: 'mp4',
-          resolution: 'half',
-          naming_template: '{source_name}_proxy',
-        },
+        baseSpec({ job_id: 'watched', sources: [source], output_directory: out }),
         'a.jobspec.json',
       );
       const m = await startMidClip(t, ['watch', watch], out, path.join(dir, 'ffmpeg.pids'), { env: guardEnv(guard) });
@@ -136,15 +131,8 @@ describe('rule 5: a command killed outright takes its ffmpeg with it', () => {
 
 describe('rule 5: SIGHUP (a closed terminal or ssh session) is handled like SIGTERM', () => {
   test('SIGHUP to the command mid-clip: exit 3, the report written as CANCELLED, the temporary file removed, ffmpeg stopped', async (t) => {
-    const s = await makeScene(t, {
-      sources: [
-        ['A001.mov', 'long'],
-        ['A002.mov', 'clip'],
-      ],
-      existing: 'unrelated',
-    });
-    const pidFile = path.join(s.dir, 'ffmpeg.pids');
-    const m = await startMidClip(t, ['execute', s.specFile], s.out, pidFile);
+    const s = await makeScene(t, { sources: LONG_THEN_SHORT, existing: 'unrelated' });
+    const m = await executeMidClip(t, s);
     m.child.kill('SIGHUP');
     const r = await m.done;
     assert.equal(r.code, 3, shown(r));
@@ -168,15 +156,8 @@ describe('rule 5: SIGHUP (a closed terminal or ssh session) is handled like SIGT
   });
 
   test('SIGHUP to the whole process group (ffmpeg gets it too): the run still ends CANCELLED with its report and nothing left', async (t) => {
-    const s = await makeScene(t, {
-      sources: [
-        ['A001.mov', 'long'],
-        ['A002.mov', 'clip'],
-      ],
-      existing: 'unrelated',
-    });
-    const pidFile = path.join(s.dir, 'ffmpeg.pids');
-    const m = await startMidClip(t, ['execute', s.specFile], s.out, pidFile, { detached: true });
+    const s = await makeScene(t, { sources: LONG_THEN_SHORT, existing: 'unrelated' });
+    const m = await executeMidClip(t, s, { detached: true });
     // A terminal hangs up its foreground job: every process of the group gets SIGHUP at once.
     process.kill(-(m.child.pid ?? 0), 'SIGHUP');
     const r = await m.done;
@@ -234,28 +215,22 @@ describe('rule 5: no stolen temporary files across PID namespaces', { skip: unsh
     await fsp.mkdir(out);
     const inner = await writeSpec(
       dir,
-      {
+      baseSpec({
         job_id: 'inner',
         sources: [await placeMedia(path.join(dir, 'media', 'A001.mov'), 'long')],
         output_directory: out,
-        codec: 'h264',
-        container: 'mp4',
-        resolution: 'half',
         naming_template: '{job_id}_{source_name}',
-      },
+      }),
       'inner.jobspec.json',
     );
     const outer = await writeSpec(
       dir,
-      {
+      baseSpec({
         job_id: 'outer',
         sources: [await placeMedia(path.join(dir, 'media', 'B001.mov'), 'clip')],
         output_directory: out,
-        codec: 'h264',
-        container: 'mp4',
-        resolution: 'half',
         naming_template: '{job_id}_{source_name}',
-      },
+      }),
       'outer.jobspec.json',
     );
 

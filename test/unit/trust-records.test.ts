@@ -20,7 +20,7 @@ import { standIn } from './helpers/executables';
 import { placeMedia, type MediaKind } from './helpers/media';
 import { killRecorded, pidAlive, waitFor } from './helpers/processes';
 import { makeScene, type Scene } from './helpers/scene';
-import { writeSpec } from './helpers/spec';
+import { baseSpec, writeSpec } from './helpers/spec';
 import { tempDir } from './helpers/tmp';
 import { leftovers, reportsIn, tempProxyWithData } from './helpers/tree';
 
@@ -189,16 +189,7 @@ describe('rule 6: crash-safe records', () => {
     const out = path.join(dir, 'out');
     await fsp.mkdir(out);
     const source = await placeMedia(path.join(dir, 'media', 'A001.mov'), 'clip');
-    const text = JSON.stringify({
-      job_id: 'twice',
-      sources: [source],
-      output_directory: out,
-      codec: 'h264',
-      container: 'mp4',
-      resolution: 'half',
-      naming_template: '{source_name}_proxy',
-      overwrite: 'replace',
-    });
+    const text = JSON.stringify(baseSpec({ job_id: 'twice', sources: [source], output_directory: out, overwrite: 'replace' }));
     // Each command reads its JobSpec from a FIFO: both are started and wait there, then both are let
     // go at once, early in a second. Should they still straddle a second boundary, try again.
     for (let attempt = 1; attempt <= 6; attempt++) {

@@ -1,6 +1,7 @@
-// Test media and ffprobe read-backs: tiny lavfi clips made to order, a fixed set of media kinds
-// made once per test process and copied where a test needs them, and ffprobe's own view of a file.
-// Everything here runs the real ffmpeg/ffprobe from PATH.
+// Test media and ffprobe read-backs: the one way tests run ffmpeg, with building blocks for its
+// arguments; tiny lavfi clips made to order, a fixed set of media kinds made once per test process
+// and copied where a test needs them, and ffprobe's own view of a file. Everything here runs the real
+// ffmpeg/ffprobe from PATH.
 import { execFile, execFileSync } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,8 +12,34 @@ import { tempDir } from './tmp';
 
 const execFileP = promisify(execFile);
 
-function ffmpeg(args: string[]): Promise<unknown> {
-  return execFileP(REAL_FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args]);
+// ---------------------------------------------------------------------------------------------
+// Building blocks for ffmpeg command lines that make test media or read it back.
+
+const QUIET = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y'];
+
+/**
+ * Run the real ffmpeg with `args`, quiet but for errors, overwriting its output and never reading
+ * stdin. Resolves to what it wrote on stdout (a framemd5 listing, say); rejects when it fails.
+ */
+export async function ffmpeg(args: string[]): Promise<string> {
+  const { stdout } = await execFileP(REAL_FFMPEG, [...QUIET, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+/** The same, for output written to stdout as bytes (`-f rawvideo -`). */
+export async function ffmpegBytes(args: string[]): Promise<Buffer> {
+  const { stdout } = await execFileP(REAL_FFMPEG, [...QUIET, ...args], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  return stdout;
+}
+
+/** An input made by a lavfi source (`testsrc2=…`, `sine=…`, `color=…`), with its own options. */
+export function lavfi(source: string): string[] {
+  return ['-f', 'lavfi', '-i', source];
+}
+
+/** Encode the picture as H.264 the fastest way, in `pixFmt`: for sources whose pixels do not matter. */
+export function h264Fast(pixFmt = 'yuv420p'): string[] {
+  return ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', pixFmt];
 }
 
 export interface ClipOptions {
@@ -52,9 +79,9 @@ export async function makeClip(dir: string, name: string, opts: ClipOptions = {}
   const timecode = container === 'mov' ? (opts.timecode === undefined ? '01:00:00:00' : opts.timecode) : null;
   const file = path.join(dir, name);
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const args = ['-f', 'lavfi', '-i', `${picture}${picture.includes('=') ? ':' : '='}size=${size}:rate=${rate}`];
-  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${frequency}:sample_rate=${sampleRate}`);
-  args.push('-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(rate));
+  const args = lavfi(`${picture}${picture.includes('=') ? ':' : '='}size=${size}:rate=${rate}`);
+  if (audio) args.push(...lavfi(`sine=frequency=${frequency}:sample_rate=${sampleRate}`));
+  args.push('-t', String(seconds), ...h264Fast(), '-g', String(rate));
   if (audio) args.push('-c:a', container === 'mov' ? 'pcm_s16le' : 'ac3');
   if (timecode) args.push('-timecode', timecode);
   args.push('-f', container, file);
@@ -115,7 +142,7 @@ async function makeMaster(kind: MediaKind): Promise<string> {
     case 'long':
       return makeClip(dir, name, { seconds: 20 });
     case 'audio-only':
-      await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=1', '-c:a', 'pcm_s16le', file]);
+      await ffmpeg([...lavfi('sine=frequency=440:sample_rate=48000:duration=1'), '-c:a', 'pcm_s16le', file]);
       return file;
     case 'corrupt':
       return makeCorrupt(dir, name);

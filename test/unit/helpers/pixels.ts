@@ -3,7 +3,8 @@
 import { execFile } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { REAL_FFMPEG, REAL_FFPROBE } from './executables';
+import { REAL_FFPROBE } from './executables';
+import { ffmpegBytes } from './media';
 
 const run = promisify(execFile);
 
@@ -31,55 +32,23 @@ async function size(file: string): Promise<{ width: number; height: number }> {
   return { width, height };
 }
 
-/** Frame `n` of a file's picture as rgb24, converted from YUV with `matrix` and `range` (as a viewer set to them would). */
-export async function frameRgb(file: string, opts: { n?: number; matrix?: string; range?: 'tv' | 'pc' } = {}): Promise<Frame> {
+/** Frame `n` of `file` through the filters `vf`, read as raw pixels of `channels` bytes each. */
+async function rawFrame(file: string, n: number, vf: string, channels: number): Promise<Frame> {
   const { width, height } = await size(file);
-  const matrix = opts.matrix ?? 'bt709';
-  const { stdout } = await run(
-    REAL_FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-i',
-      `file:${file}`,
-      '-vf',
-      `select=eq(n\\,${opts.n ?? 0}),scale=in_color_matrix=${matrix}:in_range=${opts.range ?? 'tv'}:flags=accurate_rnd+full_chroma_int,format=rgb24`,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
-  );
-  if (stdout.length !== width * height * 3) throw new Error(`${file} has no frame ${opts.n ?? 0} (${stdout.length} bytes read)`);
-  return { width, height, data: stdout, channels: 3 };
+  const data = await ffmpegBytes(['-i', `file:${file}`, '-vf', `select=eq(n\\,${n}),${vf}`, '-frames:v', '1', '-f', 'rawvideo', '-']);
+  if (data.length !== width * height * channels) throw new Error(`${file} has no frame ${n} (${data.length} bytes read)`);
+  return { width, height, data, channels };
+}
+
+/** Frame `n` of a file's picture as rgb24, converted from YUV with `matrix` and `range` (as a viewer set to them would). */
+export function frameRgb(file: string, opts: { n?: number; matrix?: string; range?: 'tv' | 'pc' } = {}): Promise<Frame> {
+  const scale = `scale=in_color_matrix=${opts.matrix ?? 'bt709'}:in_range=${opts.range ?? 'tv'}:flags=accurate_rnd+full_chroma_int`;
+  return rawFrame(file, opts.n ?? 0, `${scale},format=rgb24`, 3);
 }
 
 /** Frame `n` as 8-bit luma: the Y plane as the file holds it, no conversion. */
-export async function frameLuma(file: string, n = 0): Promise<Frame> {
-  const { width, height } = await size(file);
-  const { stdout } = await run(
-    REAL_FFMPEG,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-i',
-      `file:${file}`,
-      '-vf',
-      `select=eq(n\\,${n}),extractplanes=y,format=gray`,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-',
-    ],
-    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
-  );
-  if (stdout.length !== width * height) throw new Error(`${file} has no frame ${n} (${stdout.length} bytes read)`);
-  return { width, height, data: stdout, channels: 1 };
+export function frameLuma(file: string, n = 0): Promise<Frame> {
+  return rawFrame(file, n, 'extractplanes=y,format=gray', 1);
 }
 
 /** The mean of each channel over a rectangle (default: the middle half of the frame). */

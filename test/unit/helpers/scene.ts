@@ -37,6 +37,18 @@ export interface SceneOptions {
   out?: string;
 }
 
+/** A 20 s clip, mid-encode for long enough to fault it, then a short one that should never start. */
+export const LONG_THEN_SHORT: [string, MediaKind][] = [
+  ['A001.mov', 'long'],
+  ['A002.mov', 'clip'],
+];
+
+/** A 4 s clip, mid-encode for long enough to fault it, then a short one that runs after it. */
+export const MEDIUM_THEN_SHORT: [string, MediaKind][] = [
+  ['A001.mov', 'medium'],
+  ['A002.mov', 'clip'],
+];
+
 /** Bytes that stand for an earlier run's proxy: any change to them would show in the hash. */
 export const EARLIER = Buffer.from('an earlier proxy that no run may change\n'.repeat(64));
 
