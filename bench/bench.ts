@@ -591,9 +591,7 @@ async function concurrency(): Promise<{
   // One clip alone at N = cores: the budget it gets now (every core) against the old 1/N.
   const long = h264Clip(path.join(MEDIA, 'sources', 'hd1080_10s_alone.mov'), QUICK ? 4 : 10, '10:00:00:00');
   const target = path.join(MEDIA, 'alone.mov');
-  const args = (await runnerArgs(long, { max_concurrent_jobs: CORES }, target)).filter(
-    (a) => a !== '-progress' && a !== 'pipe:1',
-  );
+  const args = (await runnerArgs(long, { max_concurrent_jobs: CORES }, target)).filter((a) => a !== '-progress' && a !== 'pipe:1');
   const budget = String(Math.max(1, Math.floor(CORES / CORES)));
   const oneThread = [
     ...args.slice(0, args.indexOf('-i')),
