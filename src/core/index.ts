@@ -21,3 +21,6 @@ export { clipLines, resultLine, multiHeader, multiFooter, singleLines, problemLi
 export { resolveSelection, type Selection, type SelectionRequest } from './selection';
 export { mergeReports } from './merge';
 export { watchFolder, WATCH_DIRS, type WatchOptions, type WatchOutcome } from './watch';
+export { listReports, loadHistory, settledStatus, processAlive, type ReportFile, type HistoryEntry, type HistoryProblem } from './history';
+export { existingOutputs } from './outputs';
+export { editDistance, nearest } from './suggest';

@@ -76,7 +76,7 @@ export interface Problem {
 }
 
 export type ClipStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED' | 'NOT_RUN';
-export type RunStatus = 'COMPLETED' | 'FAILED' | 'PARTIAL' | 'CANCELLED';
+export type RunStatus = 'COMPLETED' | 'FAILED' | 'PARTIAL' | 'CANCELLED' | 'RUNNING' | 'INTERRUPTED';
 
 export interface VerificationCheck {
   name: string;
