@@ -1,31 +1,34 @@
 // Activation: build the parts, register them, keep every disposable in one place.
 // Everything here adapts src/core/ to VS Code; no engine logic lives in src/extension/.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { JobSpecCodeLens } from './codeLens';
 import { Commands } from './commands';
 import { JobSpecDiagnostics } from './diagnostics';
+import { RunsFollower } from './follow';
+import { InterruptedRuns, RunHistory } from './history';
 import { JOBSPEC_SELECTOR } from './jobspecFiles';
 import { JobSpecLog } from './log';
 import { Runner } from './runner';
-import { rerunIndices, RunStore } from './runs';
+import { isActive, rerunIndices, RunStore } from './runs';
 import { readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
 import type { JobSpecApi, TreeItemSnapshot } from './testApi';
-import { RunsTreeProvider } from './tree';
+import { RunsTreeProvider, type RunsNode } from './tree';
 import { WatchCommands } from './watchCommands';
 import { WatchFolders } from './watchFolders';
 import { WatchTreeProvider } from './watchTree';
 
+/** deactivate() has this long (VS Code gives 5 s) to let interrupted runs write their reports. */
+const CLOSE_GRACE_MS = 4000;
+
 function updateContextKeys(store: RunStore): void {
   const runs = store.all();
   const set = (key: string, value: unknown): Thenable<unknown> => vscode.commands.executeCommand('setContext', key, value);
-  void set(
-    'jobspec.runActive',
-    runs.some((r) => r.phase === 'running'),
-  );
+  void set('jobspec.runActive', runs.some(isActive));
   void set(
     'jobspec.runningFiles',
-    runs.filter((r) => r.phase === 'running').map((r) => vscode.Uri.file(r.jobspecFile).path),
+    runs.filter(isActive).map((r) => vscode.Uri.file(r.jobspecFile).path),
   );
   void set(
     'jobspec.hasFinishedRun',
@@ -34,6 +37,10 @@ function updateContextKeys(store: RunStore): void {
   void set(
     'jobspec.hasRerunnableRun',
     runs.some((r) => rerunIndices(r).length > 0),
+  );
+  void set(
+    'jobspec.hasInterruptedRun',
+    runs.some((r) => r.phase === 'finished' && r.status === 'INTERRUPTED'),
   );
 }
 
@@ -61,34 +68,43 @@ interface SyncTree<T> {
   getTreeItem(node: T): vscode.TreeItem;
 }
 
-function snapshot<T>(tree: SyncTree<T>, node?: T): TreeItemSnapshot[] {
-  return tree.getChildren(node).map((child) => {
-    const item = tree.getTreeItem(child);
-    const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
-    return {
-      label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
-      description: typeof item.description === 'string' ? item.description : '',
-      icon: icon?.id ?? '',
-      color: icon?.color?.id ?? '',
-      contextValue: item.contextValue ?? '',
-      tooltip: tooltipText(item.tooltip),
-      children: snapshot(tree, child),
-    };
-  });
+function snapshotItem(item: vscode.TreeItem, children: TreeItemSnapshot[]): TreeItemSnapshot {
+  const icon = item.iconPath instanceof vscode.ThemeIcon ? item.iconPath : undefined;
+  return {
+    label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
+    description: typeof item.description === 'string' ? item.description : '',
+    icon: icon?.id ?? '',
+    color: icon?.color?.id ?? '',
+    contextValue: item.contextValue ?? '',
+    tooltip: tooltipText(item.tooltip),
+    children,
+  };
 }
 
-export function activate(context: vscode.ExtensionContext): JobSpecApi {
+function snapshot<T>(tree: SyncTree<T>, node?: T): TreeItemSnapshot[] {
+  return tree.getChildren(node).map((child) => snapshotItem(tree.getTreeItem(child), snapshot(tree, child)));
+}
+
+/** The one runner of this window, for deactivate(). */
+let runner: Runner | undefined;
+
+export function activate(context: vscode.ExtensionContext): JobSpecApi | undefined {
+  const t0 = performance.now();
   const log = new JobSpecLog();
   const store = new RunStore(readSettings().maxRunsShown);
   const diagnostics = new JobSpecDiagnostics();
-  const runner = new Runner(store, log, diagnostics);
+  const interrupted = new InterruptedRuns(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'interrupted-runs.json'));
+  runner = new Runner(store, log, diagnostics, interrupted);
   const tree = new RunsTreeProvider(store);
   const view = vscode.window.createTreeView('jobspec.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const follower = new RunsFollower(view, tree, store);
+  const history = new RunHistory(store, log, context.workspaceState, interrupted, () => readSettings().maxRunsShown);
   const codeLens = new JobSpecCodeLens(store);
-  const commands = new Commands(store, runner, diagnostics, log);
+  const commands = new Commands(store, runner, diagnostics, log, history, follower);
   const watchFolders = new WatchFolders(context.workspaceState, store, runner, log);
   const watchTree = new WatchTreeProvider(watchFolders, store);
   const watchView = vscode.window.createTreeView('jobspec.watchFolders', { treeDataProvider: watchTree, showCollapseAll: true });
+  const statusBar = new RunStatusBar(store);
 
   context.subscriptions.push(
     log,
@@ -96,8 +112,10 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     diagnostics,
     tree,
     view,
+    follower,
+    history,
     codeLens,
-    new RunStatusBar(store),
+    statusBar,
     vscode.languages.registerCodeLensProvider(JOBSPEC_SELECTOR, codeLens),
     ...commands.register(),
     watchFolders,
@@ -109,26 +127,48 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi {
     store.onDidChangePhase(() => {
       updateContextKeys(store);
       const active = store.active().length;
-      view.badge = active > 0 ? { value: active, tooltip: `${active} JobSpec run${active === 1 ? '' : 's'} in progress` } : undefined;
+      view.badge =
+        active > 0 ? { value: active, tooltip: `${active} JobSpec run${active === 1 ? '' : 's'} in progress or queued` } : undefined;
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('jobspec.maxRunsShown')) store.setMaxFinished(readSettings().maxRunsShown);
+      if (e.affectsConfiguration('jobspec.maxRunsShown')) {
+        store.setMaxFinished(readSettings().maxRunsShown);
+        history.schedule(0);
+      }
     }),
   );
   updateContextKeys(store);
   updateWatchContextKeys(watchFolders);
   void watchFolders.resume();
+  // Reading the reports on disk waits until activation is over.
+  history.schedule(0);
+  const activationMs = performance.now() - t0;
+  log.debug(`Activated in ${activationMs.toFixed(1)} ms.`);
 
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   return {
     runs: () => store.all(),
     tree: () => snapshot(tree),
+    resolvedTooltip: async (runKey, clipIndex) => {
+      const run = store.get(runKey);
+      const clip = run?.clips.find((c) => c.index === clipIndex);
+      if (!run || !clip) return '';
+      const node: RunsNode = tree.node(run, clip);
+      const item = await tree.resolveTreeItem(tree.getTreeItem(node), node, new vscode.CancellationTokenSource().token);
+      return tooltipText(item.tooltip);
+    },
     logLines: () => log.lines(),
     treeRefreshCount: () => tree.refreshCount,
+    revealed: () => [...follower.revealed],
+    selection: () => view.selection.map((n) => (n.kind === 'run' ? n.run.key : `${n.run.key}/${n.clip.index}`)),
+    statusBarText: () => statusBar.text(),
     watchTree: () => snapshot(watchTree),
     watchedFolders: () => watchFolders.all().map((f) => f.dir),
+    activationMs: () => activationMs,
   };
 }
 
-export function deactivate(): void {
-  // Runs are aborted by the store's dispose (in context.subscriptions): ffmpeg must not outlive the window.
+/** The window is closing: this window's runs are stopped and their reports written, so the next one can resume them. */
+export async function deactivate(): Promise<void> {
+  await runner?.interruptAll(CLOSE_GRACE_MS);
 }

@@ -17,7 +17,14 @@ const CLIP_LEVEL: Record<ClipStatus, LineLevel> = {
   NOT_RUN: 'warn',
 };
 
-const RUN_LEVEL: Record<RunStatus, LineLevel> = { COMPLETED: 'info', PARTIAL: 'error', FAILED: 'error', CANCELLED: 'warn' };
+const RUN_LEVEL: Record<RunStatus, LineLevel> = {
+  COMPLETED: 'info',
+  PARTIAL: 'error',
+  FAILED: 'error',
+  CANCELLED: 'warn',
+  RUNNING: 'info',
+  INTERRUPTED: 'warn',
+};
 
 /** `[2/3] FAILED clip_b.mov (2.1s)` and the lines under it. */
 export function clipLogLines(result: ClipResult, position: number, total: number): LogLine[] {

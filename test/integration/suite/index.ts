@@ -2,15 +2,24 @@
 // passed and rejects otherwise, which the host turns into its exit code.
 import Mocha from 'mocha';
 import { format } from 'node:util';
-import { registerSuite } from './extension.test';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { registerSuite } from './main.test';
+import { registerReloadSuite, RELOAD_MARKER } from './reload.test';
 
 /** Lines of the report carry this prefix so the server launcher can tell them from workbench noise. */
 export const REPORT_PREFIX = '[it] ';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // JOBSPEC_IT_GREP=pattern runs only the tests whose full title matches (for working on one).
+  if (process.env.JOBSPEC_IT_GREP) mocha.grep(process.env.JOBSPEC_IT_GREP);
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
-  registerSuite();
+  // The server launcher reloads the window after the main pass; the same entry point then runs the pass after the reload.
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (folder && existsSync(path.join(folder, RELOAD_MARKER))) registerReloadSuite();
+  else registerSuite();
   // The spec reporter prints printf-style; the browser side of the server would show the raw
   // arguments, so format here, one console line per report line.
   const original = Mocha.reporters.Base.consoleLog;

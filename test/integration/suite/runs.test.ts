@@ -1,0 +1,499 @@
+// Running JobSpecs in the real host: the Runs view, the log, the status bar, re-runs, cancelling,
+// outputs already there, the queue, and the history read back from the reports on disk.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunResult } from '../../../src/core';
+import { clipProgressText } from '../../../src/extension/runText';
+import {
+  api,
+  clipRows,
+  exists,
+  expectQuestion,
+  makeClip,
+  rangeOf,
+  removeAll,
+  runLines,
+  runRow,
+  settle,
+  sleep,
+  until,
+  uriOf,
+  ws,
+} from './helpers';
+
+async function writeSpec(name: string, spec: object): Promise<vscode.Uri> {
+  await fs.writeFile(ws(name), JSON.stringify({ jobspec_version: '1', ...spec }, null, 2) + '\n');
+  return uriOf(name);
+}
+
+async function focusRuns(): Promise<void> {
+  await vscode.commands.executeCommand('jobspec.runs.focus');
+  await sleep(300);
+}
+
+export function registerRunTests(): void {
+  describe('runs', function () {
+    it('executes a two-clip JobSpec: outputs, COMPLETED rows with the start time, the seed lines in the log with the run prefix', async function () {
+      await focusRuns();
+      const uri = uriOf('two-clips.jobspec.json');
+      const refreshesBefore = api().treeRefreshCount();
+      const t0 = Date.now();
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      const seconds = (Date.now() - t0) / 1000;
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
+      for (const c of result.clips) assert.ok((await fs.stat(c.output)).size > 0, `${c.output} is not empty`);
+      assert.ok(result.report_path && (await exists(result.report_path)), 'the report was written');
+
+      await settle();
+      const rows = clipRows('two-clips');
+      assert.deepEqual(
+        rows.map((r) => r.label),
+        ['clip_a.mov', 'clip_b.mov'],
+      );
+      for (const r of rows) {
+        assert.equal(r.icon, 'pass-filled');
+        assert.equal(r.color, 'testing.iconPassed');
+        assert.match(r.description, /→ clip_._proxy_00\d\.mov/);
+        assert.match(r.tooltip, /ffmpeg command/);
+        assert.match(r.contextValue, /\bcompleted\b.*\boutput\b/);
+      }
+      const started = new Date(Date.parse(result.started_at));
+      const hhmm = `${String(started.getHours()).padStart(2, '0')}:${String(started.getMinutes()).padStart(2, '0')}`;
+      // Runs of one JobSpec differ by their start time.
+      assert.match(runRow('two-clips').description, new RegExp(`^two_clips · COMPLETED 2/2 · ${hhmm}:\\d\\d · 0:0\\d$`));
+      // The new run was scrolled into view, and each clip as it started.
+      const key =
+        api()
+          .runs()
+          .find((r) => r.name === 'two-clips')?.key ?? '';
+      for (const id of [key, `${key}/0`, `${key}/1`]) assert.ok(api().revealed().includes(id), `${id} in ${api().revealed().join(', ')}`);
+      // The throttle: no more than about 4 refreshes a second over the run, plus the last one.
+      assert.ok(
+        api().treeRefreshCount() - refreshesBefore <= Math.ceil(seconds * 4) + 3,
+        `${api().treeRefreshCount() - refreshesBefore} refreshes in ${seconds}s`,
+      );
+
+      const log = runLines('two-clips');
+      const out = result.clips.map((c) => c.output);
+      const i = log.findIndex((l) => /^\[1\/2\] COMPLETED clip_a\.mov \(\d+\.\ds\)$/.test(l));
+      assert.ok(i >= 0, `the seed's line for clip 1 in:\n${log.join('\n')}`);
+      assert.equal(log[i + 1], `     → ${out[0]}`);
+      assert.ok(log.some((l) => /^\[2\/2\] COMPLETED clip_b\.mov \(\d+\.\ds\)$/.test(l)));
+      assert.ok(log.includes(`     → ${out[1]}`));
+      assert.ok(log.includes('Result: All clips completed'));
+      assert.ok(log.includes('Multi-Clip Job: two_clips'));
+    });
+
+    it('runs a JobSpec with a corrupt middle clip: FAILED then NOT_RUN, the failed clip selected, its whole reason in the tooltip', async function () {
+      await focusRuns();
+      const uri = uriOf('failing.jobspec.json');
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      assert.deepEqual(
+        result.clips.map((c) => c.status),
+        ['COMPLETED', 'FAILED', 'NOT_RUN'],
+      );
+      assert.notEqual(result.status, 'COMPLETED');
+      assert.equal(await exists(result.clips[1].output), false, 'a failed clip leaves no output');
+      assert.equal(await exists(result.clips[2].output), false);
+
+      await settle();
+      const rows = clipRows('failing');
+      assert.deepEqual(
+        rows.map((r) => r.icon),
+        ['pass-filled', 'error', 'circle-large-outline'],
+      );
+      assert.equal(rows[1].color, 'testing.iconFailed');
+      assert.match(rows[2].description, /not run/);
+      assert.match(rows[1].contextValue, /\bfailed\b/);
+      assert.match(runRow('failing').contextValue, /\brerunnable\b/);
+      assert.match(runRow('failing').description, /PARTIAL 1\/3 · 1 failed · 1 not run · /);
+      // The reason comes first and whole; no line of the hover is longer than the hover is wide.
+      const tip = rows[1].tooltip.replace(/\\(.)/g, '$1').replace(/&nbsp;/g, ' ');
+      const reason = result.clips[1].message ?? '';
+      assert.ok(reason.length > 0);
+      assert.ok(tip.indexOf(reason) > 0 && tip.indexOf(reason) < tip.indexOf('Source:'), `the reason, whole, before the paths:\n${tip}`);
+      for (const block of tip.split('```').filter((_, i) => i % 2 === 1))
+        for (const line of block.split('\n')) assert.ok(line.length <= 88, `a hover line of ${line.length} characters: ${line}`);
+
+      // The failed clip is scrolled to and selected when the run ends, and again on request.
+      const run = api()
+        .runs()
+        .find((r) => r.name === 'failing');
+      assert.ok(run);
+      await until('the failed clip to be selected', () => api().selection().includes(`${run.key}/1`));
+      await vscode.commands.executeCommand('jobspec.runs.focus');
+      const shown = await vscode.commands.executeCommand<number>('jobspec.showFailedClip', run.key);
+      assert.equal(shown, 1);
+
+      const log = runLines('failing');
+      assert.ok(
+        log.some((l) => /^\[2\/3\] FAILED corrupt\.mov \(\d+\.\ds\)$/.test(l)),
+        log.join('\n'),
+      );
+      assert.ok(log.some((l) => /^ {5}(Exit Code: \d+|Reason: .+)$/.test(l)));
+      assert.ok(log.some((l) => /^\[3\/3\] NOT_RUN clip_b\.mov$/.test(l)));
+      assert.ok(log.includes('Result: One or more clips failed'));
+    });
+
+    it('re-runs only the failed and unrun clips, keeping their {index}, and the new run names the one it re-ran', async function () {
+      const failed = api()
+        .runs()
+        .find((r) => r.name === 'failing' && r.phase === 'finished');
+      assert.ok(failed && failed.phase === 'finished');
+      await makeClip(ws('media/corrupt.mov'), 1); // the clip was fixed on disk
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.rerunFailed', failed.key);
+      assert.equal(result.status, 'COMPLETED', JSON.stringify(result.clips.map((c) => c.message)));
+      assert.deepEqual(
+        result.clips.map((c) => c.index),
+        [1, 2],
+      );
+      assert.deepEqual(
+        result.clips.map((c) => path.basename(c.output)),
+        ['corrupt_001.mp4', 'clip_b_002.mp4'],
+      );
+      for (const c of result.clips) assert.ok(await exists(c.output));
+      assert.equal(result.selection?.previous_report, failed.result?.report_path);
+      await settle();
+      const rerun = api().tree()[0];
+      assert.equal(rerun.label, 'failing');
+      assert.deepEqual(
+        rerun.children.map((r) => r.label),
+        ['corrupt.mov', 'clip_b.mov'],
+      );
+      const t = new Date(failed.startedAt);
+      const at = [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+      assert.match(rerun.description, new RegExp(`· re-run of ${at}$`));
+      assert.match(rerun.tooltip, /Re-run of/);
+    });
+
+    it('cancels a run: CANCELLED, no partial output; the status bar and the row count alike; one run per JobSpec at a time', async function () {
+      const uri = uriOf('cancel.jobspec.json');
+      const running = vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      const state = await until(
+        'the first clip to report progress',
+        () => {
+          const r = api()
+            .runs()
+            .find((x) => x.name === 'cancel' && x.phase === 'running');
+          return r?.clips[0]?.status === 'RUNNING' && r.clips[0].progress ? r : undefined;
+        },
+        60_000,
+      );
+      // A second start of the same file is refused instead of racing the first.
+      const second = await vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uri);
+      assert.equal(second, undefined);
+      assert.equal(
+        api()
+          .runs()
+          .filter((x) => x.name === 'cancel' && x.phase === 'running').length,
+        1,
+      );
+      await settle();
+      const mid = clipRows('cancel');
+      assert.equal(mid[0].icon, 'sync~spin');
+      assert.match(mid[0].description, /\d+%|starting/);
+      assert.doesNotMatch(mid[0].description, /\b0 fps\b|ETA 0:00/);
+      // One count for both: done/total.
+      await until('the status bar', () => api().statusBarText());
+      assert.match(api().statusBarText() ?? '', /^\$\(sync~spin\) cancel 0\/2\b/);
+      assert.match(runRow('cancel').description, /^cancel_me · RUNNING 0\/2 · /);
+
+      const cancelled = await vscode.commands.executeCommand<boolean>('jobspec.cancel', uri);
+      assert.equal(cancelled, true);
+      const result = await running;
+      assert.equal(result.status, 'CANCELLED');
+      assert.deepEqual(
+        result.clips.map((c) => c.status),
+        ['CANCELLED', 'NOT_RUN'],
+      );
+      assert.equal(
+        api()
+          .runs()
+          .find((r) => r.key === state.key)?.phase,
+        'finished',
+      );
+      const left = (await fs.readdir(ws('out/cancel'))).filter((f) => !f.endsWith('.report.json'));
+      assert.deepEqual(left, [], 'no partial or temporary file is left');
+      await settle();
+      assert.deepEqual(
+        clipRows('cancel').map((r) => r.icon),
+        ['circle-slash', 'circle-large-outline'],
+      );
+      assert.equal(api().statusBarText(), undefined, 'the status bar item is gone with the last run');
+    });
+
+    it("reads ffmpeg's first progress samples as starting, not as 0 fps and ETA 0:00", function () {
+      const clip = { index: 0, source: 'a.mov', output: 'a_proxy.mov', status: 'RUNNING' as const, ffmpegArgs: [] };
+      // The first sample ffmpeg 5 sends, as the issue saw it: no frame yet, a speed from a few milliseconds.
+      const first = { percent: 0.3, frame: 0, fps: 0, speed: 11.1, out_time_seconds: 0.04, eta_seconds: 0 };
+      assert.equal(clipProgressText({ ...clip, progress: first }), '0% · starting…');
+      const later = { percent: 41.7, frame: 125, fps: 61.2, speed: 2.4, out_time_seconds: 5, eta_seconds: 2.9 };
+      assert.equal(clipProgressText({ ...clip, progress: later }), '41% · 61 fps · 2.4× · ETA 0:03');
+    });
+
+    it('saves an edited JobSpec before running it, and runs what was saved', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const editor = await vscode.window.showTextDocument(doc);
+      await editor.edit((e) => e.replace(rangeOf(doc, '{source_name}_proxy_{index}'), '{source_name}_edited_{index}'));
+      assert.equal(doc.isDirty, true);
+      const result = await vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      assert.equal(doc.isDirty, false, 'the run saved the file first');
+      assert.equal(result.status, 'COMPLETED');
+      assert.deepEqual(
+        result.clips.map((c) => path.basename(c.output)),
+        ['clip_a_edited_000.mov', 'clip_b_edited_001.mov'],
+      );
+    });
+
+    it('asks before running over outputs that are already there: skip them, replace them, or do not run', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const outputs = ['clip_a_edited_000.mov', 'clip_b_edited_001.mov'].map((n) => ws('out/two', n));
+      const before = await Promise.all(outputs.map((o) => fs.stat(o)));
+      const question = /^two-clips › 2 of 2 outputs already exist in .*out\/two; asking whether to skip or replace them\.$/;
+
+      let q = expectQuestion(question);
+      const skipped = vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      await q.answer(0);
+      const s = await skipped;
+      assert.equal(s.status, 'COMPLETED');
+      assert.deepEqual(
+        s.clips.map((c) => c.status),
+        ['SKIPPED', 'SKIPPED'],
+      );
+      for (const [i, o] of outputs.entries()) assert.equal((await fs.stat(o)).mtimeMs, before[i].mtimeMs, 'a skipped output is untouched');
+      assert.ok(runLines('two-clips').includes('Outputs that are already there are skipped in this run, as chosen when it started.'));
+
+      q = expectQuestion(question);
+      const replaced = vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
+      await q.answer(1);
+      const r = await replaced;
+      assert.deepEqual(
+        r.clips.map((c) => c.status),
+        ['COMPLETED', 'COMPLETED'],
+      );
+      for (const [i, o] of outputs.entries()) assert.ok((await fs.stat(o)).mtimeMs > before[i].mtimeMs, 'a replaced output is new');
+
+      q = expectQuestion(question);
+      const none = vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uri);
+      await q.answer(2);
+      assert.equal(await none, undefined, "Don't run runs nothing");
+    });
+
+    it('queues a second Execute behind the run in progress, shows it, starts it when the first ends, and runs in parallel when set to', async function () {
+      this.timeout(120_000);
+      await removeAll(ws('out/queue'));
+      const queued = await writeSpec('queued.jobspec.json', {
+        job_id: 'queued',
+        sources: ['media/clip_a.mov'],
+        output_directory: 'out/queue',
+        codec: 'h264',
+        container: 'mp4',
+        resolution: 'half',
+        naming_template: '{source_name}_q{time}',
+      });
+      await removeAll(ws('out/cancel'));
+      const first = vscode.commands.executeCommand<RunResult>('jobspec.execute', uriOf('cancel.jobspec.json'));
+      await until(
+        'the long run to start',
+        () =>
+          api()
+            .runs()
+            .find((r) => r.name === 'cancel' && r.phase === 'running' && r.clips[0]?.status === 'RUNNING'),
+        60_000,
+      );
+      const second = vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', queued);
+      const waiting = await until('the second run to queue', () =>
+        api()
+          .runs()
+          .find((r) => r.name === 'queued' && r.phase === 'queued'),
+      );
+      await settle();
+      assert.equal(api().tree()[0].label, 'queued', 'the queued run is at the top');
+      assert.equal(api().tree()[0].description, 'QUEUED · after cancel');
+      assert.equal(api().tree()[0].icon, 'clock');
+      assert.match(api().statusBarText() ?? '', / · 1 queued$/);
+      assert.ok(api().revealed().includes(waiting.key), `the queued run was scrolled into view: ${api().revealed().join(', ')}`);
+      await vscode.workspace.openTextDocument(queued);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', queued);
+      assert.deepEqual(
+        lenses.map((l) => l.command?.title),
+        ['$(clock) Queued…', '$(debug-stop) Cancel Run'],
+      );
+      assert.ok(runLines('queued').includes('queued: it starts when cancel ends.'));
+
+      // Cancelling a queued run takes it out of the queue.
+      assert.equal(await vscode.commands.executeCommand<boolean>('jobspec.cancel', queued), true);
+      assert.equal(await second, undefined);
+      assert.equal(
+        api()
+          .runs()
+          .some((r) => r.name === 'queued'),
+        false,
+      );
+
+      // Queued again, it starts once the run ahead ends (here: is cancelled).
+      const third = vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', queued);
+      await until('queued again', () =>
+        api()
+          .runs()
+          .some((r) => r.name === 'queued' && r.phase === 'queued'),
+      );
+      await vscode.commands.executeCommand('jobspec.cancel', uriOf('cancel.jobspec.json'));
+      assert.equal((await first).status, 'CANCELLED');
+      const done = await third;
+      assert.equal(done?.status, 'COMPLETED');
+
+      // With jobspec.runQueue "parallel", both run at once, and the log tells their lines apart.
+      const config = vscode.workspace.getConfiguration('jobspec');
+      await config.update('runQueue', 'parallel', vscode.ConfigurationTarget.Workspace);
+      try {
+        await removeAll(ws('out/cancel'));
+        const long = vscode.commands.executeCommand<RunResult>('jobspec.execute', uriOf('cancel.jobspec.json'));
+        await until(
+          'the long run to start',
+          () =>
+            api()
+              .runs()
+              .find((r) => r.name === 'cancel' && r.phase === 'running' && r.clips[0]?.status === 'RUNNING'),
+          60_000,
+        );
+        await sleep(1100); // {time} changes: a new output name
+        const parallel = await vscode.commands.executeCommand<RunResult>('jobspec.execute', queued);
+        assert.equal(parallel.status, 'COMPLETED');
+        assert.equal(
+          api()
+            .runs()
+            .find((r) => r.name === 'cancel')?.phase,
+          'running',
+          'the queued JobSpec ran while the other was still running',
+        );
+        const log = api().logLines();
+        const a = log.findIndex((l) => l.startsWith('cancel › [1/2] START long.mov'));
+        const b = log.findIndex((l, i) => i > a && l.startsWith('queued › [1/1] COMPLETED clip_a.mov'));
+        assert.ok(a >= 0 && b > a, 'the two runs interleave in the log, each line with its run');
+        await vscode.commands.executeCommand('jobspec.cancel', uriOf('cancel.jobspec.json'));
+        await long;
+      } finally {
+        await config.update('runQueue', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    });
+
+    it('rebuilds the Runs view from the reports on disk, with runs written elsewhere and interrupted runs that can be resumed', async function () {
+      this.timeout(60_000);
+      // Every run of this window whose report is still on disk comes back from it.
+      const reports: string[] = [];
+      for (const r of api().runs())
+        if (r.phase === 'finished' && r.result?.report_path && (await exists(r.result.report_path))) reports.push(r.result.report_path);
+      assert.ok(reports.length >= 8, `${reports.length} reports`);
+      await vscode.commands.executeCommand('jobspec.clearFinished');
+      assert.equal(
+        api()
+          .runs()
+          .filter((r) => r.phase === 'finished').length,
+        0,
+      );
+      await vscode.commands.executeCommand('jobspec.refreshRuns');
+      const back = api().runs();
+      const read = back.map((r) => (r.phase === 'finished' && r.origin === 'disk' ? r.result?.report_path : undefined));
+      for (const report of reports) assert.ok(read.includes(report), `${report} was read back`);
+      const failing = back.filter((r) => r.name === 'failing');
+      assert.deepEqual(
+        failing.map((r) => (r.phase === 'finished' ? [r.status, r.origin, r.clips.map((c) => c.status).join(',')] : [])),
+        [
+          ['COMPLETED', 'disk', 'COMPLETED,COMPLETED'],
+          ['PARTIAL', 'disk', 'COMPLETED,FAILED,NOT_RUN'],
+        ],
+      );
+      await settle();
+      assert.match(
+        api()
+          .tree()
+          .find((r) => r.label === 'failing')?.description ?? '',
+        /· re-run of \d\d:\d\d:\d\d$/,
+      );
+
+      // A run that a process on this machine was writing when it went away (as the crash-safe report keeps it).
+      await removeAll(ws('out/resume'));
+      const resume = await writeSpec('resume.jobspec.json', {
+        job_id: 'resume',
+        sources: ['media/clip_a.mov', 'media/clip_b.mov'],
+        output_directory: 'out/resume',
+        codec: 'h264',
+        container: 'mp4',
+        resolution: 'half',
+        naming_template: '{source_name}_r{index}',
+      });
+      const done = await vscode.commands.executeCommand<RunResult>('jobspec.execute', resume);
+      assert.equal(done.status, 'COMPLETED');
+      await fs.rm(done.clips[1].output);
+      const gone = spawn(process.execPath, ['-e', '0']);
+      await new Promise((r) => gone.once('exit', r));
+      const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+      try {
+        const writeRunning = async (name: string, pid: number | undefined, startedAt: string): Promise<string> => {
+          const file = ws('out/resume', name);
+          const clips = done.clips.map((c, i) =>
+            i === 0
+              ? c
+              : { ...c, status: 'NOT_RUN', ffmpeg_args: [], exit_code: null, started_at: null, finished_at: null, output_size: null },
+          );
+          await fs.writeFile(
+            file,
+            JSON.stringify({
+              schema: 'jobspec-report/1',
+              ...done,
+              status: 'RUNNING',
+              started_at: startedAt,
+              clips,
+              report_path: file,
+              host: os.hostname(),
+              pid,
+            }),
+          );
+          return file;
+        };
+        await writeRunning('resume.20200101T101010.report.json', gone.pid, '2020-01-01T10:10:10.000Z');
+        await writeRunning('resume.20200101T111111.report.json', alive.pid, '2020-01-01T11:11:11.000Z');
+        await vscode.commands.executeCommand('jobspec.refreshRuns');
+        await settle();
+        const rows = api()
+          .tree()
+          .filter((r) => r.label === 'resume');
+        const interrupted = rows.find((r) => r.description.startsWith('INTERRUPTED'));
+        const elsewhere = rows.find((r) => r.description.startsWith('RUNNING elsewhere'));
+        assert.ok(interrupted, JSON.stringify(rows.map((r) => r.description)));
+        assert.ok(elsewhere, JSON.stringify(rows.map((r) => r.description)));
+        assert.equal(interrupted.icon, 'debug-pause');
+        assert.match(interrupted.contextValue, /\bresumable\b/);
+        assert.match(interrupted.description, /^INTERRUPTED 1\/2 · 1 unfinished · 2020-01-01 \d\d:10 · /);
+        assert.deepEqual(
+          interrupted.children.map((c) => [c.label, c.description.replace(/ · .*/, '')]),
+          [
+            ['clip_a.mov', '→ clip_a_r000.mp4'],
+            ['clip_b.mov', 'unfinished'],
+          ],
+        );
+        assert.doesNotMatch(elsewhere.contextValue, /\bresumable\b|\brerunnable\b/);
+
+        const key = api()
+          .runs()
+          .find((r) => r.phase === 'finished' && r.status === 'INTERRUPTED' && r.name === 'resume')?.key;
+        assert.ok(key);
+        const resumed = await vscode.commands.executeCommand<RunResult>('jobspec.resume', key);
+        assert.equal(resumed.status, 'COMPLETED');
+        assert.deepEqual(
+          resumed.clips.map((c) => [c.index, path.basename(c.output)]),
+          [[1, 'clip_b_r001.mp4']],
+        );
+        assert.ok(await exists(done.clips[1].output));
+      } finally {
+        alive.kill();
+      }
+    });
+  });
+}
