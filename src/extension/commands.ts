@@ -1,11 +1,13 @@
 // Every command of the extension. Each takes what its callers pass: a file Uri (editor title,
 // Explorer, CodeLens), a Runs-view node, a run key (buttons in notifications), or nothing (the
 // palette: the active editor's JobSpec, or the newest run that fits).
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DryRunClip, LoadResult, RunResult } from '../core';
 import type { JobSpecDiagnostics } from './diagnostics';
 import { plural } from './format';
+import { CREATE_FOLDER_COMMAND, FOLDER_TO_CLIPS_COMMAND, folderToClipsEdit } from './quickFixes';
 import type { RunHistory } from './history';
 import { isJobSpecUri } from './jobspecFiles';
 import type { JobSpecLog } from './log';
@@ -55,6 +57,8 @@ export class Commands {
       r('jobspec.clearFinished', () => this.store.clearFinished()),
       r('jobspec.refreshRuns', () => this.history.reload()),
       r('jobspec.showFailedClip', (t?: Target) => this.showFailedClip(t)),
+      r(CREATE_FOLDER_COMMAND, (folder: string, doc?: vscode.Uri) => this.createFolder(folder, doc)),
+      r(FOLDER_TO_CLIPS_COMMAND, (doc: vscode.Uri, index: number) => this.folderToClips(doc, index)),
     ];
   }
 
@@ -216,6 +220,34 @@ export class Commands {
   async openSource(t: Target): Promise<void> {
     if (!isNode(t) || t.kind !== 'clip') return;
     await revealPath(t.clip.source);
+  }
+
+  /** The quick fix for a missing output folder: create it, then check the JobSpec again. */
+  async createFolder(folder: string, doc?: vscode.Uri): Promise<boolean> {
+    try {
+      await fs.mkdir(folder, { recursive: true });
+    } catch (err) {
+      notify(
+        'error',
+        `Could not create the folder ${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Check the permissions of its parent.`,
+      );
+      return false;
+    }
+    this.log.info(`Created the output folder ${folder}.`);
+    const open = doc && vscode.workspace.textDocuments.find((d) => d.uri.toString() === doc.toString());
+    if (open) await this.diagnostics.validate(open);
+    return true;
+  }
+
+  /** The quick fix for a folder in sources: its clips take its place. */
+  async folderToClips(uri: vscode.Uri, index: number): Promise<boolean> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const edit = await folderToClipsEdit(doc, index);
+    if (!edit) {
+      notify('info', `sources[${index}] of ${path.basename(uri.fsPath)} is no longer a folder with clips in it.`);
+      return false;
+    }
+    return vscode.workspace.applyEdit(edit);
   }
 
   /** Scroll the Runs view to a run's first failed clip and select it. */

@@ -9,6 +9,8 @@ import { RunsFollower } from './follow';
 import { InterruptedRuns, RunHistory } from './history';
 import { JOBSPEC_SELECTOR } from './jobspecFiles';
 import { JobSpecLog } from './log';
+import { PathCompletion } from './pathCompletion';
+import { JobSpecQuickFixes } from './quickFixes';
 import { Runner } from './runner';
 import { isActive, rerunIndices, RunStore } from './runs';
 import { readSettings } from './settings';
@@ -117,6 +119,8 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     codeLens,
     statusBar,
     vscode.languages.registerCodeLensProvider(JOBSPEC_SELECTOR, codeLens),
+    vscode.languages.registerCodeActionsProvider(JOBSPEC_SELECTOR, new JobSpecQuickFixes(), JobSpecQuickFixes.metadata),
+    vscode.languages.registerCompletionItemProvider(JOBSPEC_SELECTOR, new PathCompletion(), ...PathCompletion.triggers),
     ...commands.register(),
     watchFolders,
     watchTree,

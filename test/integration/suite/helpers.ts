@@ -180,3 +180,24 @@ export async function removeAll(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
 }
+
+/**
+ * The quick fixes at a range, as the light bulb asks for them. VS Code cancels the request when the
+ * set of code action providers changes meanwhile (the JSON language client registers its own as
+ * documents open); the light bulb then simply asks again, and so does this.
+ */
+export async function quickFixesAt(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await vscode.commands.executeCommand<vscode.CodeAction[]>(
+        'vscode.executeCodeActionProvider',
+        uri,
+        range,
+        vscode.CodeActionKind.QuickFix.value,
+      );
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'Canceled') || attempt === 5) throw err;
+      await sleep(300);
+    }
+  }
+}

@@ -11,6 +11,9 @@ import { clipProgressText } from '../../../src/extension/runText';
 import {
   api,
   clipRows,
+  codeOf,
+  diagnosticsFrom,
+  quickFixesAt,
   exists,
   expectQuestion,
   makeClip,
@@ -282,6 +285,43 @@ export function registerRunTests(): void {
       const none = vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', uri);
       await q.answer(2);
       assert.equal(await none, undefined, "Don't run runs nothing");
+    });
+
+    it('flags outputs that are already there in the editor, with quick fixes for overwrite', async function () {
+      const uri = uriOf('two-clips.jobspec.json');
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc);
+      const info = await until('the outputs-exist information', () =>
+        diagnosticsFrom(uri, 'JobSpec').find((d) => codeOf(d) === 'outputs-exist'),
+      );
+      assert.equal(info.severity, vscode.DiagnosticSeverity.Information);
+      assert.deepEqual(info.range, rangeOf(doc, '"out/two"'));
+      assert.match(
+        info.message,
+        /^2 of 2 outputs already exist in .*out\/two \(clip_a_edited_000\.mov, clip_b_edited_001\.mov\)\. With overwrite "never" a run would stop/,
+      );
+      const fixes = await quickFixesAt(uri, info.range);
+      const titles = fixes.map((a) => a.title);
+      assert.deepEqual(titles, [
+        'Set overwrite to "skip": leave existing proxies, make the missing ones',
+        'Set overwrite to "replace": make every proxy again',
+      ]);
+      const skip = fixes.find((a) => a.title === titles[0]);
+      assert.ok(skip?.edit && (await vscode.workspace.applyEdit(skip.edit)));
+      assert.match(doc.getText(), /"overwrite": "skip"\n\}/);
+      await until(
+        'the information to go once overwrite says skip',
+        () => !diagnosticsFrom(uri, 'JobSpec').some((d) => codeOf(d) === 'outputs-exist'),
+      );
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // An output that goes away is noticed without an edit.
+      await until('the information to come back', () => diagnosticsFrom(uri, 'JobSpec').some((d) => codeOf(d) === 'outputs-exist'));
+      await fs.rename(ws('out/two/clip_b_edited_001.mov'), ws('out/two/moved.mov'));
+      await until('one output left', () =>
+        /^1 of 2 outputs/.test(diagnosticsFrom(uri, 'JobSpec').find((d) => codeOf(d) === 'outputs-exist')?.message ?? ''),
+      );
+      await fs.rename(ws('out/two/moved.mov'), ws('out/two/clip_b_edited_001.mov'));
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
 
     it('queues a second Execute behind the run in progress, shows it, starts it when the first ends, and runs in parallel when set to', async function () {
