@@ -11,7 +11,6 @@ import { CREATE_FOLDER_COMMAND, FOLDER_TO_CLIPS_COMMAND, folderToClipsEdit } fro
 import type { RunHistory } from './history';
 import { isJobSpecUri } from './jobspecFiles';
 import type { JobSpecLog } from './log';
-import { newJobSpec, type NewJobSpecArgs } from './newJobSpec';
 import { notify } from './notify';
 import { revealPath } from './reveal';
 import { isActive, rerunIndices, type FinishedRun, type RunState, type RunStore } from './runs';
@@ -43,7 +42,6 @@ export class Commands {
   register(): vscode.Disposable[] {
     const r = vscode.commands.registerCommand;
     return [
-      r('jobspec.new', (args?: NewJobSpecArgs) => newJobSpec(args)),
       r('jobspec.validate', (t?: Target) => this.validate(t)),
       r('jobspec.execute', (t?: Target) => this.execute(t)),
       r('jobspec.cancel', (t?: Target) => this.cancel(t)),

@@ -5,10 +5,12 @@ import * as vscode from 'vscode';
 import { JobSpecCodeLens } from './codeLens';
 import { Commands } from './commands';
 import { JobSpecDiagnostics } from './diagnostics';
+import { FfmpegCommands } from './ffmpegTools';
 import { RunsFollower } from './follow';
 import { InterruptedRuns, RunHistory } from './history';
 import { JOBSPEC_SELECTOR } from './jobspecFiles';
 import { JobSpecLog } from './log';
+import { NewJobSpec } from './newJobSpec';
 import { PathCompletion } from './pathCompletion';
 import { JobSpecQuickFixes } from './quickFixes';
 import { Runner } from './runner';
@@ -122,6 +124,8 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     vscode.languages.registerCodeActionsProvider(JOBSPEC_SELECTOR, new JobSpecQuickFixes(), JobSpecQuickFixes.metadata),
     vscode.languages.registerCompletionItemProvider(JOBSPEC_SELECTOR, new PathCompletion(), ...PathCompletion.triggers),
     ...commands.register(),
+    ...new NewJobSpec(log).register(),
+    ...new FfmpegCommands(log).register(),
     watchFolders,
     watchTree,
     watchView,

@@ -33,7 +33,3 @@ export function readSettings(scope?: vscode.Uri): Settings {
     runQueue: c.get<RunQueueMode>('runQueue', 'queue') === 'parallel' ? 'parallel' : 'queue',
   };
 }
-
-export function openSetting(id: string): Thenable<unknown> {
-  return vscode.commands.executeCommand('workbench.action.openSettings', id);
-}
