@@ -41,5 +41,15 @@ await Promise.all([
     outfile: 'dist/extension.js',
     external: ['vscode'],
   }),
+  // The report view's page script: runs in the webview (a browser), loaded under its content security policy.
+  build({
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    keepNames: false,
+    entryPoints: ['src/webview/report.ts'],
+    outfile: 'dist/webview/report.js',
+  }),
 ]);
 fs.chmodSync('dist/cli.js', 0o755);

@@ -8,6 +8,7 @@ import type { DryRunClip, LoadResult, RunResult } from '../core';
 import type { JobSpecDiagnostics } from './diagnostics';
 import { plural } from './format';
 import { CREATE_FOLDER_COMMAND, FOLDER_TO_CLIPS_COMMAND, folderToClipsEdit } from './quickFixes';
+import { REPORT_VIEW } from './reportEditor';
 import type { RunHistory } from './history';
 import { isJobSpecUri } from './jobspecFiles';
 import type { JobSpecLog } from './log';
@@ -211,7 +212,8 @@ export class Commands {
       return undefined;
     }
     const uri = vscode.Uri.file(report);
-    await vscode.window.showTextDocument(uri, { preview: true });
+    // The report view (JSON is one click away in it).
+    await vscode.commands.executeCommand('vscode.openWith', uri, REPORT_VIEW);
     return uri;
   }
 

@@ -5,16 +5,18 @@ import * as vscode from 'vscode';
 import { JobSpecCodeLens } from './codeLens';
 import { Commands } from './commands';
 import { JobSpecDiagnostics } from './diagnostics';
-import { FfmpegCommands } from './ffmpegTools';
+import { FfmpegCommands, configuredTools } from './ffmpegTools';
 import { RunsFollower } from './follow';
 import { InterruptedRuns, RunHistory } from './history';
 import { JOBSPEC_SELECTOR } from './jobspecFiles';
 import { JobSpecLog } from './log';
 import { NewJobSpec } from './newJobSpec';
 import { PathCompletion } from './pathCompletion';
+import { POSTER_WIDTH, PosterCache } from './posters';
 import { JobSpecQuickFixes } from './quickFixes';
+import { ReportEditorProvider } from './reportEditor';
 import { Runner } from './runner';
-import { isActive, rerunIndices, RunStore } from './runs';
+import { isActive, rerunIndices, RunStore, type ClipState } from './runs';
 import { readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
 import type { JobSpecApi, TreeItemSnapshot } from './testApi';
@@ -89,6 +91,17 @@ function snapshot<T>(tree: SyncTree<T>, node?: T): TreeItemSnapshot[] {
   return tree.getChildren(node).map((child) => snapshotItem(tree.getTreeItem(child), snapshot(tree, child)));
 }
 
+/** A clip's hover pictures: the source's poster frame and, once made, the proxy's, side by side. */
+async function clipPictures(posters: PosterCache, clip: ClipState): Promise<string | undefined> {
+  const [source, proxy] = await Promise.all([
+    posters.dataUri(clip.source),
+    clip.status === 'COMPLETED' || clip.status === 'SKIPPED' ? posters.dataUri(clip.output) : Promise.resolve(undefined),
+  ]);
+  const img = (src: string | undefined, alt: string): string => (src ? `<img src="${src}" width="${POSTER_WIDTH / 2}" alt="${alt}">` : '');
+  const both = [img(source, 'source'), img(proxy, 'proxy')].filter(Boolean).join(' ');
+  return both ? `${both}\n\n${source ? 'source' : ''}${source && proxy ? ' · proxy' : proxy ? 'proxy' : ''}` : undefined;
+}
+
 /** The one runner of this window, for deactivate(). */
 let runner: Runner | undefined;
 
@@ -99,11 +112,14 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
   const diagnostics = new JobSpecDiagnostics();
   const interrupted = new InterruptedRuns(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'interrupted-runs.json'));
   runner = new Runner(store, log, diagnostics, interrupted);
-  const tree = new RunsTreeProvider(store);
+  // Poster frames are kept per machine (globalStorage), keyed by the clip's path, size and time.
+  const posters = new PosterCache(path.join(context.globalStorageUri.fsPath, 'posters'), configuredTools);
+  const tree = new RunsTreeProvider(store, (_run, clip) => clipPictures(posters, clip));
   const view = vscode.window.createTreeView('jobspec.runs', { treeDataProvider: tree, showCollapseAll: true });
   const follower = new RunsFollower(view, tree, store);
   const history = new RunHistory(store, log, context.workspaceState, interrupted, () => readSettings().maxRunsShown);
   const codeLens = new JobSpecCodeLens(store);
+  const reports = new ReportEditorProvider(context.extensionUri, posters, store, runner, log);
   const commands = new Commands(store, runner, diagnostics, log, history, follower);
   const watchFolders = new WatchFolders(context.workspaceState, store, runner, log);
   const watchTree = new WatchTreeProvider(watchFolders, store);
@@ -126,14 +142,20 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     ...commands.register(),
     ...new NewJobSpec(log).register(),
     ...new FfmpegCommands(log).register(),
+    ...reports.register(),
     watchFolders,
     watchTree,
     watchView,
     ...new WatchCommands(watchFolders).register(),
     watchFolders.onDidChange(() => updateWatchContextKeys(watchFolders)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => void watchFolders.resume()),
-    store.onDidChangePhase(() => {
+    store.onDidChangePhase((run) => {
       updateContextKeys(store);
+      // A run that ended has changed which outputs are there: its JobSpec is checked again at once.
+      if (run?.phase === 'finished') {
+        const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === run.jobspecFile);
+        if (doc) diagnostics.schedule(doc, 0);
+      }
       const active = store.active().length;
       view.badge =
         active > 0 ? { value: active, tooltip: `${active} JobSpec run${active === 1 ? '' : 's'} in progress or queued` } : undefined;
@@ -172,6 +194,8 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     statusBarText: () => statusBar.text(),
     watchTree: () => snapshot(watchTree),
     watchedFolders: () => watchFolders.all().map((f) => f.dir),
+    reportMessages: (file) => [...(reports.shown.get(vscode.Uri.file(file).toString()) ?? [])],
+    posterFolder: () => posters.dir,
     activationMs: () => activationMs,
   };
 }

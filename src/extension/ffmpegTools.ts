@@ -16,6 +16,11 @@ function configured(scope?: vscode.Uri): { ffmpegPath?: string; ffprobePath?: st
   return { ...(s.ffmpegPath ? { ffmpegPath: s.ffmpegPath } : {}), ...(s.ffprobePath ? { ffprobePath: s.ffprobePath } : {}) };
 }
 
+/** The tools runs would use now, or undefined (quietly: for poster frames, which are a nicety). */
+export async function configuredTools(): Promise<Tools | undefined> {
+  return findTools(configured()).catch(() => undefined);
+}
+
 export async function toolsOrExplain(scope: vscode.Uri, log: JobSpecLog): Promise<Tools | undefined> {
   try {
     return await findTools(configured(scope));

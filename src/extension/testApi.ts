@@ -1,6 +1,7 @@
 // What activate() returns when, and only when, the extension runs under its integration tests
 // (ExtensionMode.Test): a small read-only window onto the extension's state (tree items as VS Code
 // receives them, the log's lines, what the view revealed), nothing to drive it.
+import type { ToWebview } from '../webview/model';
 import type { RunState } from './runs';
 
 export interface TreeItemSnapshot {
@@ -34,6 +35,10 @@ export interface JobSpecApi {
   watchTree(): TreeItemSnapshot[];
   /** The folders being watched (or stopping), absolute paths. */
   watchedFolders(): string[];
+  /** What an open report view was sent so far (the model, then pictures as they came), by the report's path. */
+  reportMessages(reportFile: string): ToWebview[];
+  /** Where poster frames are kept. */
+  posterFolder(): string;
   /** How long activate() took, in milliseconds. */
   activationMs(): number;
 }

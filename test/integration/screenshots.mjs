@@ -76,6 +76,7 @@ async function main() {
       await restrictedMode(vsix);
     }
     if (!ONLY || ONLY === 'watch-folders') await watchFolders(vsix);
+    if (!ONLY || ONLY === 'report') await reportView(vsix);
   } finally {
     await fs.rm(vsixDir, { recursive: true, force: true });
   }
@@ -346,6 +347,105 @@ async function watchFolders(vsix) {
     if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
     else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** A window of the packaged extension on a fresh sandbox; `prepare` fills the workspace first. */
+async function session(vsix, prefix, prepare, body, { viewport = { width: 1280, height: 800 }, settings = {} } = {}) {
+  const sandbox = await sandboxWith(vsix, prefix);
+  if (Object.keys(settings).length > 0) {
+    const file = path.join(sandbox.dirs['user-data'], 'User/settings.json');
+    await fs.writeFile(file, JSON.stringify({ ...JSON.parse(await fs.readFile(file, 'utf8')), ...settings }, null, 2));
+  }
+  const ws = (...p) => path.join(sandbox.dirs.workspace, ...p);
+  await prepare(ws, sandbox);
+  let server = await startServer(sandbox);
+  const browser = await launchBrowser(sandbox, viewport);
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const openWindow = async () => {
+      await page.goto(workbenchUrl(server, sandbox.dirs.workspace));
+      await page.waitForSelector('.monaco-workbench .part.editor', { timeout: 60_000 });
+      await sleep(4000);
+    };
+    await openWindow();
+    await fs.mkdir(OUT, { recursive: true });
+    const shot = async (name, clipRect) => {
+      const file = path.join(OUT, `${name}.png`);
+      await page.screenshot({ path: file, ...(clipRect ? { clip: clipRect } : {}) });
+      console.log(`[shots] ${file}`);
+    };
+    const restart = async () => {
+      await server.stop();
+      server = await startServer(sandbox);
+      await openWindow();
+    };
+    await body({ page, ws, shot, restart, ...workbenchKeys(page) });
+  } finally {
+    await browser.close().catch(() => {});
+    await server.stop();
+    if (process.env.JOBSPEC_SHOTS_KEEP === '1') console.log(`[shots] kept ${sandbox.base}`);
+    else await fs.rm(sandbox.base, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function writeSpec(file, spec) {
+  return fs.writeFile(file, JSON.stringify({ jobspec_version: '1', ...spec }, null, 2) + '\n');
+}
+
+/** Wait until no row of the Runs view spins. */
+async function runsSettled(page, timeout = 240_000) {
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-list-row .codicon-sync').length === 0, null, { timeout });
+}
+
+/** 7. The report view: a run with concurrency and a failure, its timeline, poster frames and checks. */
+async function reportView(vsix) {
+  await session(
+    vsix,
+    'jobspec-shots-report-',
+    async (ws) => {
+      await fs.mkdir(ws('media'), { recursive: true });
+      await fs.mkdir(ws('proxies'), { recursive: true });
+      for (const name of ['A001_C003', 'A001_C004', 'A001_C005']) clip(ws(`media/${name}.mov`), 6, '1280x720');
+      await corruptClip(ws('media/A001_C006.mov'));
+      await writeSpec(ws('day1.jobspec.json'), {
+        job_id: 'day1_camA',
+        sources: ['media/A001_C003.mov', 'media/A001_C004.mov', 'media/A001_C005.mov', 'media/A001_C006.mov'],
+        output_directory: 'proxies',
+        codec: 'prores_proxy',
+        container: 'mov',
+        resolution: 'half',
+        naming_template: '{source_name}_proxy',
+        max_concurrent_jobs: 2,
+      });
+    },
+    async ({ page, shot, palette, open }) => {
+      await open('day1.jobspec.json');
+      await palette('JobSpec: Focus on Runs View');
+      await palette('JobSpec: Execute JobSpec');
+      await page.waitForSelector('.monaco-list-row .codicon-sync', { timeout: 30_000 });
+      await runsSettled(page);
+      await sleep(1000);
+      await palette('Notifications: Clear All Notifications');
+      await palette('JobSpec: Open Report');
+      // The webview's page is in an iframe inside an iframe.
+      const frame = async () => {
+        for (let i = 0; i < 100; i++) {
+          for (const f of page.frames()) if (await f.$('#app .clip').catch(() => null)) return f;
+          await sleep(200);
+        }
+        throw new Error('the report view did not render');
+      };
+      const view = await frame();
+      await view.waitForFunction(() => document.querySelectorAll('.frame img').length >= 4, null, { timeout: 60_000 });
+      await sleep(800);
+      await palette('View: Close Primary Side Bar');
+      await sleep(800);
+      await shot('report-view');
+      await view.evaluate(() => document.querySelector('#clip-3')?.scrollIntoView({ block: 'start' }));
+      await sleep(600);
+      await shot('report-view-failed-clip');
+    },
+  );
 }
 
 main().catch((err) => {

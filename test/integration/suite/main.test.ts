@@ -7,6 +7,7 @@ import type { RunResult } from '../../../src/core';
 import { registerEditorTests } from './editor.test';
 import { activateExtension, api, exists, EXTENSION_ID, makeClip, noise, until, uriOf, ws } from './helpers';
 import { registerNewJobSpecTests } from './newJobSpec.test';
+import { registerReportTests } from './report.test';
 import { registerRunTests } from './runs.test';
 import { RELOAD_MARKER, type ReloadMarker } from './reload.test';
 import { registerWatchTests } from './watch.test';
@@ -40,6 +41,7 @@ export function registerSuite(): void {
 
     registerEditorTests();
     registerRunTests();
+    registerReportTests();
     registerNewJobSpecTests();
     registerWatchTests();
 
