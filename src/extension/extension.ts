@@ -20,6 +20,7 @@ import { isActive, rerunIndices, RunStore, type ClipState } from './runs';
 import { readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
 import type { JobSpecApi, TreeItemSnapshot } from './testApi';
+import { JobSpecTaskProvider } from './tasks';
 import { RunsTreeProvider, type RunsNode } from './tree';
 import { WatchCommands } from './watchCommands';
 import { WatchFolders } from './watchFolders';
@@ -143,6 +144,7 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     ...new NewJobSpec(log).register(),
     ...new FfmpegCommands(log).register(),
     ...reports.register(),
+    ...new JobSpecTaskProvider(runner, log).register(),
     watchFolders,
     watchTree,
     watchView,

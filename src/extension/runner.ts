@@ -50,6 +50,15 @@ interface Prepared {
   choice?: ExistingChoice;
 }
 
+/**
+ * A run started by a task: its terminal gets the events, it is cancelled with the task, and it
+ * neither asks (the JobSpec's overwrite policy holds as written) nor notifies.
+ */
+export interface TaskRun {
+  signal: AbortSignal;
+  onEvent: (e: RunEvent) => void;
+}
+
 /** The prefix of a run's lines in the log, so that two runs at once can be told apart. */
 export function logPrefix(run: { name: string }): string {
   return `${run.name} › `;
@@ -132,14 +141,14 @@ export class Runner {
    * Run a JobSpec, or (given an earlier run) the clips of it that did not complete. Resolves when
    * the run is over, with its result, or undefined when it did not start (a message has said why).
    */
-  execute(uri: vscode.Uri, rerun?: FinishedRun): Promise<RunResult | undefined> {
-    const running = this.executeNow(uri, rerun);
+  execute(uri: vscode.Uri, rerun?: FinishedRun, task?: TaskRun): Promise<RunResult | undefined> {
+    const running = this.executeNow(uri, rerun, task);
     this.inFlight.add(running);
     void running.finally(() => this.inFlight.delete(running));
     return running;
   }
 
-  private async executeNow(uri: vscode.Uri, rerun?: FinishedRun): Promise<RunResult | undefined> {
+  private async executeNow(uri: vscode.Uri, rerun?: FinishedRun, task?: TaskRun): Promise<RunResult | undefined> {
     const file = uri.fsPath;
     const what = rerun ? (rerun.status === 'INTERRUPTED' ? 'Resuming a run' : 'Re-running clips') : 'Running a JobSpec';
     if (this.closing || !trustedOrExplain(what)) return undefined;
@@ -150,9 +159,10 @@ export class Runner {
     try {
       if (!(await this.saved(uri))) return undefined;
       // Everything that can be checked now is, so a run that cannot start never waits in the queue.
-      let ready = await this.prepare(uri, rerun, true);
+      let ready = await this.prepare(uri, rerun, !task);
       if (!ready) return undefined;
       const controller = new AbortController();
+      task?.signal.addEventListener('abort', () => controller.abort(), { once: true });
       const only = ready.partial.only ? { only: ready.partial.only } : {};
       const previousReport = rerun?.result?.report_path ? { previousReport: rerun.result.report_path } : {};
       if (this.queue.mustWait(readSettings(uri).runQueue === 'parallel')) {
@@ -182,7 +192,7 @@ export class Runner {
             ...only,
             ...previousReport,
           });
-          return await this.run(run, ready);
+          return await this.run(run, ready, task);
         } finally {
           this.queue.release();
         }
@@ -197,7 +207,7 @@ export class Runner {
           ...only,
           ...previousReport,
         });
-        return await this.run(run, ready);
+        return await this.run(run, ready, task);
       } finally {
         this.queue.release();
       }
@@ -272,7 +282,7 @@ export class Runner {
   }
 
   /** The actual run, with its progress notification; the run's record is finished whatever happens. */
-  private async run(run: RunningRun, { tools, spec, partial, choice }: Prepared): Promise<RunResult | undefined> {
+  private async run(run: RunningRun, { tools, spec, partial, choice }: Prepared, task?: TaskRun): Promise<RunResult | undefined> {
     const p = logPrefix(run);
     this.log.write(
       ...multiHeader(spec.job_id, partial.only?.length ?? spec.sources.length)
@@ -289,30 +299,36 @@ export class Runner {
       );
     const settings = readSettings(vscode.Uri.file(run.jobspecFile));
     try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `JobSpec ${run.name}`, cancellable: true },
-        async (progress, token) => {
-          const cancel = token.onCancellationRequested(() => run.controller.abort());
-          const report = progressReporter(progress, this.store);
-          try {
-            return await runJob(spec, {
-              tools,
-              jobspecFile: run.jobspecFile,
-              signal: run.controller.signal,
-              stallTimeoutSeconds: settings.stallTimeoutSeconds,
-              onEvent: (e) => {
-                // The record is finished below, with the announcement; events only feed it.
-                if (e.type !== 'run-finished') this.store.apply(run, e);
-                this.logEvent(run, e);
-                report(run, e);
-              },
-              ...partial,
-            });
-          } finally {
-            cancel.dispose();
-          }
-        },
-      );
+      const go = (onEvent?: (e: RunEvent) => void): Promise<RunResult> =>
+        runJob(spec, {
+          tools,
+          jobspecFile: run.jobspecFile,
+          signal: run.controller.signal,
+          stallTimeoutSeconds: settings.stallTimeoutSeconds,
+          onEvent: (e) => {
+            // The record is finished below, with the announcement; events only feed it.
+            if (e.type !== 'run-finished') this.store.apply(run, e);
+            this.logEvent(run, e);
+            onEvent?.(e);
+            task?.onEvent(e);
+          },
+          ...partial,
+        });
+      // A task's terminal shows its progress; a run of its own gets a notification with Cancel.
+      const result = task
+        ? await go()
+        : await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: `JobSpec ${run.name}`, cancellable: true },
+            async (progress, token) => {
+              const cancel = token.onCancellationRequested(() => run.controller.abort());
+              const report = progressReporter(progress, this.store);
+              try {
+                return await go((e) => report(run, e));
+              } finally {
+                cancel.dispose();
+              }
+            },
+          );
       if (this.closing && result.status === 'CANCELLED') {
         // The window is closing under the run: its report is written, and the next window shows it as interrupted.
         if (result.report_path) this.interrupted.add(result.report_path);
@@ -320,7 +336,7 @@ export class Runner {
         return result;
       }
       const done = this.store.finish(run, result);
-      if (done) this.announce(done, result);
+      if (done && !task) this.announce(done, result);
       return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

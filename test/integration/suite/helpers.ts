@@ -201,3 +201,25 @@ export async function quickFixesAt(uri: vscode.Uri, range: vscode.Range): Promis
     }
   }
 }
+
+/** Run a task and wait for it (and, for a compound, its whole chain) to end. */
+export async function runTask(task: vscode.Task): Promise<void> {
+  const ended = new Promise<void>((resolve) => {
+    const sub = vscode.tasks.onDidEndTask((e) => {
+      if (e.execution.task.name === task.name) {
+        sub.dispose();
+        resolve();
+      }
+    });
+  });
+  await vscode.tasks.executeTask(task);
+  await ended;
+}
+
+export async function taskNamed(name: string, type?: string): Promise<vscode.Task> {
+  return until(
+    `the task "${name}"`,
+    async () => (await vscode.tasks.fetchTasks(type ? { type } : undefined)).find((t) => t.name === name),
+    20_000,
+  );
+}

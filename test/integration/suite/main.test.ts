@@ -9,6 +9,7 @@ import { activateExtension, api, exists, EXTENSION_ID, makeClip, noise, until, u
 import { registerNewJobSpecTests } from './newJobSpec.test';
 import { registerReportTests } from './report.test';
 import { registerRunTests } from './runs.test';
+import { registerTaskTests } from './tasks.test';
 import { RELOAD_MARKER, type ReloadMarker } from './reload.test';
 import { registerWatchTests } from './watch.test';
 
@@ -42,6 +43,7 @@ export function registerSuite(): void {
     registerEditorTests();
     registerRunTests();
     registerReportTests();
+    registerTaskTests();
     registerNewJobSpecTests();
     registerWatchTests();
 

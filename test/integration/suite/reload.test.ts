@@ -6,7 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/core';
-import { activateExtension, api, exists, runRow, settle, until, ws } from './helpers';
+import { activateExtension, api, exists, EXTENSION_ID, rangeOf, runRow, runTask, settle, taskNamed, until, uriOf, ws } from './helpers';
 
 /** Written by the main pass once its last run is under way; its presence makes the next pass this one. */
 export const RELOAD_MARKER = '.jobspec-it-reload.json';
@@ -33,6 +33,46 @@ export function registerReloadSuite(): void {
         20_000,
       );
       await settle();
+    });
+
+    it("turns the headless command's file:line:col: error: lines into problems with the $jobspec problem matcher", async function () {
+      this.timeout(60_000);
+      const ext = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(ext);
+      await fs.writeFile(
+        ws('.vscode/tasks.json'),
+        JSON.stringify({
+          version: '2.0.0',
+          tasks: [
+            {
+              label: 'jobspec command: validate',
+              type: 'process',
+              command: process.execPath,
+              args: [path.join(ext.extensionPath, 'dist', 'cli.js'), 'validate', 'schema-errors.jobspec.json'],
+              problemMatcher: '$jobspec',
+            },
+          ],
+        }),
+      );
+      // A problem matcher reads the terminal as it is drawn. In this headless browser a task terminal
+      // was seen to go undrawn once the window had shown other panels, so this runs first in a fresh
+      // window with the panel closed. (The extension's own task type reports its problems itself.)
+      await vscode.commands.executeCommand('workbench.action.closePanel');
+      await runTask(await taskNamed('jobspec command: validate'));
+      const uri = uriOf('schema-errors.jobspec.json');
+      const matched = await until('the matched problems', () => {
+        const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'jobspec');
+        return d.length >= 3 ? d : undefined;
+      });
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const codec = matched.find((d) => /prores_ultra/.test(d.message));
+      assert.ok(codec);
+      // The message without the field's pointer; the rule as the problem's code.
+      assert.doesNotMatch(codec.message, /\(\/codec\)|\[enum\]/);
+      assert.equal(typeof codec.code === 'object' ? codec.code.value : codec.code, 'enum');
+      assert.equal(codec.range.start.line, rangeOf(doc, '"prores_ultra"').start.line);
+      assert.equal(codec.range.start.character, rangeOf(doc, '"prores_ultra"').start.character);
+      assert.equal(codec.severity, vscode.DiagnosticSeverity.Error);
     });
 
     it('shows the runs of the window before the reload, read back from their reports', function () {
