@@ -72,8 +72,11 @@ export function runDescription(run: RunState, store: RunStore, now = Date.now())
   }
   parts.push(run.clips.length > 0 ? `${statusWord(run)} ${doneOfTotal(run)}` : statusWord(run));
   if (counts.FAILED > 0) parts.push(`${counts.FAILED} failed`);
-  if (run.phase === 'finished' && counts.NOT_RUN > 0)
-    parts.push(`${counts.NOT_RUN} ${run.status === 'INTERRUPTED' ? 'unfinished' : 'not run'}`);
+  if (run.phase === 'finished' && run.status === 'INTERRUPTED') {
+    // The clip being encoded when the window closed was cancelled; it is as unfinished as the ones after it.
+    const unfinished = counts.NOT_RUN + counts.CANCELLED;
+    if (unfinished > 0) parts.push(`${unfinished} unfinished`);
+  } else if (run.phase === 'finished' && counts.NOT_RUN > 0) parts.push(`${counts.NOT_RUN} not run`);
   parts.push(startTimeText(run.startedAt, now));
   const eta = runEtaSeconds(run, now);
   if (run.phase === 'running') parts.push(eta !== null ? `ETA ${formatDuration(eta)}` : formatDuration(elapsedSeconds(run, now)));
@@ -102,6 +105,10 @@ function clipDescription(run: RunState, clip: ClipState): string {
       return [r?.exit_code != null ? `exit ${r.exit_code}` : '', r?.message ?? 'failed'].filter(Boolean).join(' · ');
     case 'NOT_RUN':
       return run.phase === 'finished' && run.status === 'INTERRUPTED' ? 'unfinished' : 'not run';
+    case 'CANCELLED':
+      return run.phase === 'finished' && run.status === 'INTERRUPTED'
+        ? 'interrupted while encoding · its partial proxy was removed'
+        : (r?.message ?? 'cancelled');
     default:
       return r?.message ?? clip.status.toLowerCase();
   }
@@ -127,6 +134,14 @@ export function wrapLines(text: string, width = WRAP): string {
   return out.join('\n');
 }
 
+/**
+ * Text as markdown that wraps: MarkdownString.appendText keeps spaces as non-breaking ones, so a
+ * long reason became one unbreakable line, wider than the hover, and was cut off.
+ */
+export function prose(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&').replace(/\n/g, '  \n');
+}
+
 function fence(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
   const f = '`'.repeat(longest + 1);
@@ -142,11 +157,11 @@ export function clipTooltip(run: RunState, clip: ClipState, pictures?: string): 
   md.appendMarkdown(`**${clip.status}** — clip ${clip.index + 1} of ${run.name}\n\n`);
   const r = clip.result;
   // The reason first: it is what a person hovers for.
-  if (r?.message) md.appendText(r.message).appendMarkdown('\n\n');
-  if (clip.status === 'RUNNING') md.appendText(clipProgressText(clip)).appendMarkdown('\n\n');
+  if (r?.message) md.appendMarkdown(prose(r.message)).appendMarkdown('\n\n');
+  if (clip.status === 'RUNNING') md.appendMarkdown(prose(clipProgressText(clip))).appendMarkdown('\n\n');
   if (pictures) md.appendMarkdown(pictures).appendMarkdown('\n\n');
-  md.appendMarkdown('Source: ').appendText(clip.source).appendMarkdown('\n\n');
-  md.appendMarkdown('Output: ').appendText(clip.output).appendMarkdown('\n\n');
+  md.appendMarkdown(`Source: ${prose(clip.source)}\n\n`);
+  md.appendMarkdown(`Output: ${prose(clip.output)}\n\n`);
   if (r && r.status === 'FAILED' && r.stderr_tail.length > 0)
     md.appendMarkdown('Last stderr:\n\n')
       .appendMarkdown(fence(r.stderr_tail.join('\n')))
@@ -161,19 +176,22 @@ export function clipTooltip(run: RunState, clip: ClipState, pictures?: string): 
 function runTooltip(run: RunState, store: RunStore): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.name}** — job \`${run.jobId}\`\n\n`);
-  md.appendText(run.jobspecFile).appendMarkdown('\n\n');
-  md.appendText(runDescription(run, store)).appendMarkdown('\n\n');
-  if (run.phase === 'queued') md.appendText('Starts when the run ahead of it ends (setting jobspec.runQueue).').appendMarkdown('\n\n');
+  md.appendMarkdown(prose(run.jobspecFile)).appendMarkdown('\n\n');
+  md.appendMarkdown(prose(runDescription(run, store))).appendMarkdown('\n\n');
+  if (run.phase === 'queued')
+    md.appendMarkdown(prose('Starts when the run ahead of it ends (setting jobspec.runQueue).')).appendMarkdown('\n\n');
   if (run.phase === 'elsewhere')
-    md.appendText('Another window or the jobspec command is running it; its report is read again as it changes.').appendMarkdown('\n\n');
-  if (run.only) md.appendText(`Re-runs clips ${run.only.map((i) => i + 1).join(', ')}`).appendMarkdown('\n\n');
-  if (run.previousReport) md.appendMarkdown('Re-run of ').appendText(run.previousReport).appendMarkdown('\n\n');
-  if (run.watchFolder) md.appendMarkdown('From the watch folder ').appendText(run.watchFolder).appendMarkdown('\n\n');
-  if (run.phase === 'finished' && run.error) md.appendText(run.error).appendMarkdown('\n\n');
+    md.appendMarkdown(prose('Another window or the jobspec command is running it; its report is read again as it changes.')).appendMarkdown(
+      '\n\n',
+    );
+  if (run.only) md.appendMarkdown(prose(`Re-runs clips ${run.only.map((i) => i + 1).join(', ')}`)).appendMarkdown('\n\n');
+  if (run.previousReport) md.appendMarkdown(`Re-run of ${prose(run.previousReport)}\n\n`);
+  if (run.watchFolder) md.appendMarkdown(`From the watch folder ${prose(run.watchFolder)}\n\n`);
+  if (run.phase === 'finished' && run.error) md.appendMarkdown(prose(run.error)).appendMarkdown('\n\n');
   if (run.phase === 'finished' && run.status === 'INTERRUPTED')
-    md.appendText('Resume runs the clips that did not finish, named as before.').appendMarkdown('\n\n');
+    md.appendMarkdown(prose('Resume runs the clips that did not finish, named as before.')).appendMarkdown('\n\n');
   if ((run.phase === 'finished' || run.phase === 'elsewhere') && run.result?.report_path)
-    md.appendMarkdown('Report: ').appendText(run.result.report_path);
+    md.appendMarkdown(`Report: ${prose(run.result.report_path)}`);
   return md;
 }
 

@@ -119,6 +119,8 @@ export function registerRunTests(): void {
       const reason = result.clips[1].message ?? '';
       assert.ok(reason.length > 0);
       assert.ok(tip.indexOf(reason) > 0 && tip.indexOf(reason) < tip.indexOf('Source:'), `the reason, whole, before the paths:\n${tip}`);
+      // Ordinary spaces, so that the reason wraps in the hover instead of running off its edge.
+      assert.doesNotMatch(rows[1].tooltip, /&nbsp;/);
       for (const block of tip.split('```').filter((_, i) => i % 2 === 1))
         for (const line of block.split('\n')) assert.ok(line.length <= 88, `a hover line of ${line.length} characters: ${line}`);
 

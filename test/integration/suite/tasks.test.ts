@@ -4,13 +4,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
+import type { RunState } from '../../../src/extension/runs';
 import { api, EXTENSION_ID, rangeOf, runTask, settle, taskNamed, until, uriOf, ws } from './helpers';
-
-function runsOf(name: string): number {
-  return api()
-    .runs()
-    .filter((r) => r.name === name && r.phase === 'finished').length;
-}
 
 export function registerTaskTests(): void {
   describe('tasks', function () {
@@ -64,18 +59,24 @@ export function registerTaskTests(): void {
         ),
       );
       // resume.jobspec.json has all its proxies: with overwrite "never" its run fails at clip 1, as the command's would.
-      const queued = runsOf('queued');
-      const resume = runsOf('resume');
-      await runTask(await taskNamed('the day'));
-      await until('both runs of the chain', () => runsOf('queued') === queued + 1 && runsOf('resume') === resume + 1, 60_000);
-      const [q, r] = ['queued', 'resume'].map((n) =>
+      const since = Date.now();
+      const newRun = (name: string, after: number): RunState | undefined =>
         api()
           .runs()
-          .find((x) => x.name === n && x.phase === 'finished'),
+          .find((x) => x.name === name && x.phase === 'finished' && x.startedAt >= after);
+      await runTask(await taskNamed('the day'));
+      const [q, r] = await until(
+        'both runs of the chain',
+        () => {
+          const both = [newRun('queued', since), newRun('resume', since)];
+          return both[0] && both[1] ? both : undefined;
+        },
+        60_000,
       );
       assert.ok(q?.phase === 'finished' && r?.phase === 'finished');
       assert.equal(q.status, 'COMPLETED');
-      assert.ok(r.startedAt >= q.startedAt, 'in sequence');
+      assert.equal(r.status, 'FAILED');
+      assert.ok(r.startedAt >= q.finishedAt, 'in sequence');
       // The failed clip of that run is a problem at its entry in sources.
       const resumeUri = uriOf('resume.jobspec.json');
       const clipProblem = await until('the failed clip as a problem', () =>
@@ -86,9 +87,10 @@ export function registerTaskTests(): void {
       const doc = await vscode.workspace.openTextDocument(resumeUri);
       assert.equal(clipProblem.range.start.line, rangeOf(doc, '"media/clip_a.mov"').start.line);
 
+      const before = Date.now();
       await runTask(await taskNamed('broken first'));
       await settle();
-      assert.equal(runsOf('queued'), queued + 1, 'the run after a failed validation did not start');
+      assert.equal(newRun('queued', before), undefined, 'the run after a failed validation did not start');
     });
 
     it('binds Ctrl+F5 to Execute in a JobSpec editor', function () {
