@@ -2,6 +2,7 @@
 // clips generated here. Nothing is mocked. The workspace is a fresh copy of fixtures/workspace.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/core';
 import { registerEditorTests } from './editor.test';
@@ -38,6 +39,41 @@ export function registerSuite(): void {
       const all = await vscode.commands.getCommands(true);
       const pkg = ext?.packageJSON as { contributes: { commands: { command: string }[] } };
       for (const { command } of pkg.contributes.commands) assert.ok(all.includes(command), `${command} is registered`);
+    });
+
+    it('contributes a walkthrough whose pictures and commands exist, and opens it', async function () {
+      const ext = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(ext);
+      interface Step {
+        description: string;
+        media: { image?: string; markdown?: string };
+        completionEvents: string[];
+      }
+      const pkg = ext.packageJSON as { contributes: { walkthroughs: { id: string; steps: Step[] }[] } };
+      const [walkthrough] = pkg.contributes.walkthroughs;
+      const all = await vscode.commands.getCommands(true);
+      for (const step of walkthrough.steps) {
+        const media = step.media.image ?? step.media.markdown ?? '';
+        assert.ok(await exists(path.join(ext.extensionPath, media)), `${media} is in the package`);
+        for (const m of step.description.matchAll(/\(command:([\w.]+)\)/g)) assert.ok(all.includes(m[1]), `${m[1]} is a command`);
+        for (const e of step.completionEvents) if (e.startsWith('onCommand:')) assert.ok(all.includes(e.slice(10)), e);
+      }
+      await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${EXTENSION_ID}#${walkthrough.id}`, false);
+      await until('the walkthrough to open', () => /Walkthrough/.test(vscode.window.tabGroups.activeTabGroup.activeTab?.label ?? ''));
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
+
+    it('is ready for the Marketplace: a 128x128 PNG icon, repository, bugs, homepage, a changelog; activation no wider than a JobSpec workspace', async function () {
+      const ext = vscode.extensions.getExtension(EXTENSION_ID);
+      assert.ok(ext);
+      const pkg = ext.packageJSON as Record<string, unknown> & { icon: string; activationEvents: string[] };
+      const png = await fs.readFile(path.join(ext.extensionPath, pkg.icon));
+      assert.equal(png.subarray(1, 4).toString(), 'PNG');
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+      for (const k of ['repository', 'bugs', 'homepage']) assert.ok(pkg[k], `${k} is set`);
+      assert.ok(await exists(path.join(ext.extensionPath, 'CHANGELOG.md')));
+      assert.deepEqual(pkg.activationEvents, ['workspaceContains:**/*.jobspec.json']);
+      console.log(`[it] activation: activate() took ${api().activationMs().toFixed(1)} ms`);
     });
 
     registerEditorTests();
