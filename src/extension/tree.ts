@@ -369,7 +369,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const item = new vscode.TreeItem(path.basename(clip.source), vscode.TreeItemCollapsibleState.None);
     item.id = nodeId(node);
     item.description = clipDescription(run, clip);
-    item.tooltip = clipTooltip(run, clip);
+    // VS Code asks resolveTreeItem for a tooltip only when the item has none: with poster frames to
+    // show, the tooltip is made there, on hover.
+    if (!this.pictures) item.tooltip = clipTooltip(run, clip);
     item.iconPath = icon(CLIP_ICON[clip.status]);
     item.contextValue = clipContextValue(clip);
     return item;
@@ -379,7 +381,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   async resolveTreeItem(item: vscode.TreeItem, node: RunsNode, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
     if (node.kind !== 'clip' || !this.pictures) return item;
     const pictures = await this.pictures(node.run, node.clip, token).catch(() => undefined);
-    if (pictures && !token.isCancellationRequested) item.tooltip = clipTooltip(node.run, node.clip, pictures);
+    item.tooltip = clipTooltip(node.run, node.clip, token.isCancellationRequested ? undefined : pictures);
     return item;
   }
 

@@ -57,11 +57,17 @@ export function registerRunTests(): void {
         rows.map((r) => r.label),
         ['clip_a.mov', 'clip_b.mov'],
       );
-      for (const r of rows) {
+      const twoClips = api()
+        .runs()
+        .find((r) => r.name === 'two-clips');
+      assert.ok(twoClips);
+      for (const [i, r] of rows.entries()) {
         assert.equal(r.icon, 'pass-filled');
         assert.equal(r.color, 'testing.iconPassed');
         assert.match(r.description, /→ clip_._proxy_00\d\.mov/);
-        assert.match(r.tooltip, /ffmpeg command/);
+        // A clip's tooltip is made on hover, with its poster frames.
+        assert.equal(r.tooltip, '');
+        assert.match(await api().resolvedTooltip(twoClips.key, i), /ffmpeg command/);
         assert.match(r.contextValue, /\bcompleted\b.*\boutput\b/);
       }
       const started = new Date(Date.parse(result.started_at));
@@ -115,12 +121,17 @@ export function registerRunTests(): void {
       assert.match(runRow('failing').contextValue, /\brerunnable\b/);
       assert.match(runRow('failing').description, /PARTIAL 1\/3 · 1 failed · 1 not run · /);
       // The reason comes first and whole; no line of the hover is longer than the hover is wide.
-      const tip = rows[1].tooltip.replace(/\\(.)/g, '$1').replace(/&nbsp;/g, ' ');
+      const failedRun = api()
+        .runs()
+        .find((r) => r.name === 'failing');
+      assert.ok(failedRun);
+      const hover = await api().resolvedTooltip(failedRun.key, 1);
+      const tip = hover.replace(/\\(.)/g, '$1');
       const reason = result.clips[1].message ?? '';
       assert.ok(reason.length > 0);
       assert.ok(tip.indexOf(reason) > 0 && tip.indexOf(reason) < tip.indexOf('Source:'), `the reason, whole, before the paths:\n${tip}`);
       // Ordinary spaces, so that the reason wraps in the hover instead of running off its edge.
-      assert.doesNotMatch(rows[1].tooltip, /&nbsp;/);
+      assert.doesNotMatch(hover, /&nbsp;/);
       for (const block of tip.split('```').filter((_, i) => i % 2 === 1))
         for (const line of block.split('\n')) assert.ok(line.length <= 88, `a hover line of ${line.length} characters: ${line}`);
 
