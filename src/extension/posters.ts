@@ -2,10 +2,10 @@
 // made by the configured ffmpeg with an argument list (never a shell) and kept in the extension's
 // storage, keyed by the file's path, size and modification time: a clip copied again gets a new
 // one. At most two are made at a time (the machine is encoding). The clip's duration comes along.
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { execa } from 'execa';
 import { fileUrl, type Tools } from '../core';
 
 export interface Poster {
@@ -21,13 +21,11 @@ const AT_FRACTION = 0.25;
 const TIMEOUT_MS = 30_000;
 const PARALLEL = 2;
 
-function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: TIMEOUT_MS, maxBuffer: 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
-      if (err) reject(new Error(stderr.trim().split('\n').pop() || err.message));
-      else resolve({ stdout, stderr });
-    });
-  });
+/** Run a tool with an argument list (never a shell); throws with its last line of stderr. */
+async function run(cmd: string, args: string[]): Promise<string> {
+  const r = await execa(cmd, args, { reject: false, timeout: TIMEOUT_MS, stdin: 'ignore', windowsHide: true });
+  if (r.failed) throw new Error(String(r.stderr).trim().split('\n').pop() || r.shortMessage);
+  return String(r.stdout);
 }
 
 export class PosterCache {
@@ -73,7 +71,7 @@ export class PosterCache {
       const probe = await run(tools.ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', fileUrl(file)]).catch(
         () => undefined,
       );
-      const duration = probe ? Number(probe.stdout.trim()) : NaN;
+      const duration = probe ? Number(probe.trim()) : NaN;
       const at = Number.isFinite(duration) && duration > 0 ? Math.max(0, Math.min(duration * AT_FRACTION, duration - 0.05)) : 0;
       await fs.mkdir(this.dir, { recursive: true });
       const tmp = path.join(this.dir, `.${key}.${process.pid}.tmp.jpg`);
