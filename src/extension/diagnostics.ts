@@ -66,6 +66,15 @@ export class JobSpecDiagnostics implements vscode.Disposable {
       }),
       vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+      // File events inside the workspace come from VS Code's workspace watcher, which was seen to
+      // drop some (a proxy deleted meanwhile): coming back to a JobSpec, or to the window, checks it again.
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e) this.schedule(e.document, 0);
+      }),
+      vscode.window.onDidChangeWindowState((w) => {
+        const doc = vscode.window.activeTextEditor?.document;
+        if (w.focused && doc) this.schedule(doc, 0);
+      }),
     );
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
@@ -137,8 +146,10 @@ export class JobSpecDiagnostics implements vscode.Disposable {
       ...outputs,
     ]);
     const before = this.watchedBy.get(key) ?? new Set<string>();
-    for (const p of before) if (!wanted.has(p)) this.unwatch(p, key);
+    // New paths first: a folder whose watched files all change keeps its watcher. Disposing it and
+    // watching the same folder again at once was seen to leave the new watcher deaf.
     for (const p of wanted) this.watch(p).add(key);
+    for (const p of before) if (!wanted.has(p)) this.unwatch(p, key);
     this.watchedBy.set(key, wanted);
   }
 

@@ -89,6 +89,11 @@ export class RunHistory implements vscode.Disposable {
       jobspecs.onDidCreate(soon),
       jobspecs.onDidChange(soon),
       jobspecs.onDidDelete(soon),
+      // Reports written by the command in a terminal, or another window, while this one was in the
+      // background: the watchers may not have told (see diagnostics.ts), so look again on coming back.
+      vscode.window.onDidChangeWindowState((w) => {
+        if (w.focused) this.schedule();
+      }),
       // A report this window wrote: its folder joins the history's folders for the next window.
       store.onDidChangePhase((run) => {
         const report = run ? reportOf(run) : undefined;

@@ -327,13 +327,17 @@ export function registerRunTests(): void {
         () => !diagnosticsFrom(uri, 'JobSpec').some((d) => codeOf(d) === 'outputs-exist'),
       );
       await vscode.commands.executeCommand('workbench.action.files.revert');
-      // An output that goes away is noticed without an edit.
+      // An output deleted on disk (in a file manager, say) is noticed when you come back to the JobSpec.
       await until('the information to come back', () => diagnosticsFrom(uri, 'JobSpec').some((d) => codeOf(d) === 'outputs-exist'));
-      await fs.rename(ws('out/two/clip_b_edited_001.mov'), ws('out/two/moved.mov'));
+      const kept = ws('out/clip_b_edited_001.kept.mov');
+      await fs.copyFile(ws('out/two/clip_b_edited_001.mov'), kept);
+      await fs.rm(ws('out/two/clip_b_edited_001.mov'));
+      await vscode.window.showTextDocument(uriOf('failing.jobspec.json'));
+      await vscode.window.showTextDocument(doc);
       await until('one output left', () =>
         /^1 of 2 outputs/.test(diagnosticsFrom(uri, 'JobSpec').find((d) => codeOf(d) === 'outputs-exist')?.message ?? ''),
       );
-      await fs.rename(ws('out/two/moved.mov'), ws('out/two/clip_b_edited_001.mov'));
+      await fs.rename(kept, ws('out/two/clip_b_edited_001.mov'));
       await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     });
 
