@@ -79,7 +79,7 @@ export function registerRunTests(): void {
         api()
           .runs()
           .find((r) => r.name === 'two-clips')?.key ?? '';
-      for (const id of [key, `${key}/0`, `${key}/1`]) assert.ok(api().revealed().includes(id), `${id} in ${api().revealed().join(', ')}`);
+      for (const id of [key, `${key}/0`, `${key}/1`]) await until(`${id} to be scrolled into view`, () => api().revealed().includes(id));
       // The throttle: no more than about 4 refreshes a second over the run, plus the last one.
       assert.ok(
         api().treeRefreshCount() - refreshesBefore <= Math.ceil(seconds * 4) + 3,
@@ -374,7 +374,7 @@ export function registerRunTests(): void {
       assert.equal(api().tree()[0].description, 'QUEUED · after cancel');
       assert.equal(api().tree()[0].icon, 'clock');
       assert.match(api().statusBarText() ?? '', / · 1 queued$/);
-      assert.ok(api().revealed().includes(waiting.key), `the queued run was scrolled into view: ${api().revealed().join(', ')}`);
+      await until('the queued run to be scrolled into view', () => api().revealed().includes(waiting.key));
       await vscode.workspace.openTextDocument(queued);
       const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', queued);
       assert.deepEqual(
