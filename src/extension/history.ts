@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import * as jsonc from 'jsonc-parser';
 import { loadHistory, resolveAgainst } from '../core';
+import { referencedPaths } from './jsonRanges';
 import type { JobSpecLog } from './log';
 import { reportOf, runFromReport, type ElsewhereRun, type FinishedRun, type RunStore } from './runs';
 
@@ -55,14 +55,6 @@ export class InterruptedRuns {
       // The next window then shows the run as the report says: CANCELLED.
     }
   }
-}
-
-/** The output folder a JobSpec names, read leniently (the file may be half-written). */
-export function outputFolderOf(jobspecFile: string, text: string): string | undefined {
-  const value: unknown = jsonc.parse(text, [], { allowTrailingComma: true });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const out = (value as Record<string, unknown>).output_directory;
-  return typeof out === 'string' && out.trim() !== '' ? resolveAgainst(path.dirname(jobspecFile), out) : undefined;
 }
 
 export class RunHistory implements vscode.Disposable {
@@ -131,8 +123,9 @@ export class RunHistory implements vscode.Disposable {
     await Promise.all(
       files.map(async (uri) => {
         const text = await fsp.readFile(uri.fsPath, 'utf8').catch(() => '');
-        const out = outputFolderOf(uri.fsPath, text);
-        if (out) dirs.add(out);
+        // Read leniently: the file may be half-written.
+        const out = referencedPaths(text).outputDirectory;
+        if (out) dirs.add(resolveAgainst(path.dirname(uri.fsPath), out));
       }),
     );
     return [...dirs];

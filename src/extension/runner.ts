@@ -30,7 +30,7 @@ import { notify } from './notify';
 import { RunQueue } from './queue';
 import { revealPath } from './reveal';
 import { jobspecName, rerunIndices, type FinishedRun, type RunningRun, type RunState, type RunStore } from './runs';
-import { runFraction } from './runText';
+import { doneCount, runFraction } from './runText';
 import { readSettings } from './settings';
 import { trustedOrExplain } from './trust';
 
@@ -125,7 +125,7 @@ export class Runner {
     const run = this.store.activeFor(file);
     const where =
       run?.phase === 'running'
-        ? ` (${countByStatus(run).COMPLETED + countByStatus(run).SKIPPED} of ${plural(run.clips.length, 'clip')} done)`
+        ? ` (${doneCount(run)} of ${plural(run.clips.length, 'clip')} done)`
         : run?.phase === 'queued'
           ? ' (it is queued)'
           : '';

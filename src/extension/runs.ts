@@ -378,7 +378,7 @@ export class RunStore implements vscode.Disposable {
 
   /**
    * Runs read back from reports on disk replace the ones read before; a report this window wrote
-   * stays with the run that wrote it. Returns the runs added.
+   * stays with the run that wrote it.
    */
   setHistory(fromDisk: (FinishedRun | ElsewhereRun)[]): void {
     const mine = new Set(

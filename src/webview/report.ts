@@ -1,6 +1,7 @@
 // The report view's page. Builds the DOM from the model the extension sends (text only, never
 // markup from the report), and sends back what the person asked for. Keyboard: every action is a
 // button; a bar of the timeline takes you to its clip.
+import { bytes } from '../extension/format';
 import type { ClipModel, FromWebview, PosterMessage, ReportModel, ToWebview } from './model';
 
 interface VsCodeApi {
@@ -39,18 +40,7 @@ function button(label: string, message: FromWebview, attrs: Record<string, strin
   return b;
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
-
+/** As the core's formatDuration, which the page cannot import (its module needs node). */
 function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const h = Math.floor(s / 3600);
