@@ -275,11 +275,10 @@ export class RunStore implements vscode.Disposable {
     watchFolder?: string;
     queued?: QueuedRun;
   }): RunningRun {
-    const base = init.queued ? { ...init.queued, jobId: init.jobId } : this.base(init);
     const run: RunningRun = {
-      key: base.key,
-      jobspecFile: base.jobspecFile,
-      name: base.name,
+      key: init.queued?.key ?? this.newKey(),
+      jobspecFile: init.jobspecFile,
+      name: jobspecName(init.jobspecFile),
       jobId: init.jobId,
       clips: [],
       phase: 'running',
