@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 // Bundles the headless command and the extension with esbuild. Type checking is `tsc --noEmit`.
 import { build } from 'esbuild';
+import { writeEditorSchema } from './gen-editor-schema.mjs';
 import { writeValidator } from './gen-validator.mjs';
 
 const production = process.argv.includes('--production');
@@ -22,6 +23,8 @@ const common = {
 
 // The JobSpec validator is generated from the schema first, so both bundles carry the current one.
 if (writeValidator()) console.log('build: regenerated src/core/jobspec-validator.generated.ts from the schema');
+// The editor's copy of the schema (completion and hover; the extension reports the problems).
+writeEditorSchema();
 
 await Promise.all([
   build({
@@ -37,6 +40,16 @@ await Promise.all([
     entryPoints: ['src/extension/extension.ts'],
     outfile: 'dist/extension.js',
     external: ['vscode'],
+  }),
+  // The report view's page script: runs in the webview (a browser), loaded under its content security policy.
+  build({
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    keepNames: false,
+    entryPoints: ['src/webview/report.ts'],
+    outfile: 'dist/webview/report.js',
   }),
 ]);
 fs.chmodSync('dist/cli.js', 0o755);

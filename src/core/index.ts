@@ -14,7 +14,7 @@ export {
 } from './ffmpeg';
 export { planOutputs, makePlan, dryRun, type DryRunClip, type DryRunOptions } from './plan';
 export { runJob, threadBudget, DEFAULT_STALL_TIMEOUT_SECONDS, type RunOptions } from './run';
-export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, REPORT_SCHEMA } from './report';
+export { readReport, writeReport, unfinishedIndices, runStatus, exitCodeFor, RunInterrupted, REPORT_SCHEMA } from './report';
 export { ProgressParser } from './progress';
 export { cleanStaleTemps, isTempName } from './temp';
 export {
@@ -56,3 +56,6 @@ export {
 export { convertOriginJobSpec, convertedName, type ConvertResult } from './convert';
 export { BUILTIN_PRESETS, loadUserPresets, describePresetFields, findPresetsFile, PRESETS_FILE, type Preset } from './presets';
 export { isOriginJobSpec, ORIGIN_VERSION } from './origin';
+export { listReports, loadHistory, type ReportFile, type HistoryEntry, type HistoryProblem } from './history';
+export { existingOutputs } from './outputs';
+export { editDistance, nearest } from './suggest';

@@ -93,8 +93,8 @@ export interface DryRunOptions {
   threads?: number;
   /** Stops probing; the clips not reached are left out. */
   signal?: AbortSignal;
-  /** After each clip, with how many of how many are done (an editor shows progress with it). */
-  onClip?: (done: number, total: number, clip: DryRunClip) => void;
+  /** Before each clip is probed, with how many of how many are done (an editor shows progress with it). */
+  onClip?: (done: number, total: number) => void;
 }
 
 /** Probe each source and build its command line exactly as a run would, writing to the final output path. */
@@ -103,7 +103,9 @@ export async function dryRun(spec: JobSpec, tools: Tools, opts: DryRunOptions = 
   const plan = planOutputs(spec, now);
   const out: DryRunClip[] = [];
   for (const clip of plan) {
+    // Hundreds of probes take a while: a caller can show how far it is, and stop it (what was probed is returned).
     if (opts.signal?.aborted) break;
+    opts.onClip?.(out.length, plan.length);
     let entry: DryRunClip;
     try {
       const info = await probeSource(tools, clip.source, opts.signal);
@@ -141,7 +143,6 @@ export async function dryRun(spec: JobSpec, tools: Tools, opts: DryRunOptions = 
       entry = { ...clip, args: [], commandLine: '', problem: err instanceof ProbeError ? err.message : String(err) };
     }
     out.push(entry);
-    opts.onClip?.(out.length, plan.length, entry);
   }
   return out;
 }

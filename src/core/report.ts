@@ -26,6 +26,17 @@ export const REPORT_SCHEMA = 'jobspec-report/2';
 const OLDER_SCHEMAS = ['jobspec-report/1'];
 
 /** COMPLETED when every clip completed or was skipped by policy; CANCELLED; PARTIAL when some work landed; else FAILED. */
+/**
+ * An abort reason saying the run was cut short from outside (the window running it closed), not
+ * cancelled by its user: its report says INTERRUPTED, and it can be resumed.
+ */
+export class RunInterrupted extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'RunInterrupted';
+  }
+}
+
 export function runStatus(clips: ClipResult[], cancelled: boolean): FinalRunStatus {
   if (cancelled || clips.some((c) => c.status === 'CANCELLED')) return 'CANCELLED';
   if (clips.every((c) => c.status === 'COMPLETED' || c.status === 'SKIPPED')) return 'COMPLETED';
@@ -232,6 +243,7 @@ export async function readReport(file: string, opts: ReadReportOptions = {}): Pr
   }
   if (await writerAlive(report, file)) return report;
   report.status = 'INTERRUPTED';
+  report.interrupted = 'its process stopped (killed, or its machine went down) before the run ended';
   report.exit_code = EXIT.CLIP_FAILED;
   for (const c of report.clips) {
     if (c.status === 'COMPLETED' || c.status === 'SKIPPED' || c.status === 'FAILED' || c.status === 'CANCELLED') continue;

@@ -26,6 +26,7 @@ import {
   journalClip,
   journalPath,
   reportFileName,
+  RunInterrupted,
   runStatus,
   startReport,
 } from './report';
@@ -340,8 +341,14 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     const clipSignal = signal ? AbortSignal.any([signal, clipAbort.signal]) : clipAbort.signal;
     let hashing: Promise<{ value: SourceChecksum } | { error: string }> | undefined;
     const hashAbort = new AbortController();
+    let encodingCounted = false;
+    const uncount = (): void => {
+      if (encodingCounted) encoding--;
+      encodingCounted = false;
+    };
     const finish = async (status: ClipResult['status'], message?: string): Promise<void> => {
       clipAborts.delete(pos);
+      uncount();
       // Known at once, before anything is awaited: no clip may start after a failure.
       if (status === 'FAILED' && !lateFailure.has(pos)) {
         failed = true;
@@ -428,13 +435,16 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
         burnIn.push({ position, file: path.join(folder, tempName(`burnin-${position}.txt`)), text: made.text });
       }
     }
-    const built = buildFfmpegArgs(spec, clip.source, info, tmp, {
-      threads: threadBudget(encoding + 1),
-      encoders: opts.tools.encoders,
-      lutFile: lutCopy?.file,
-      burnInFiles: burnIn.map(({ position, file }) => ({ position, file })),
-    });
-    if ('error' in built) return finish('FAILED', `${name}: ${built.error}`);
+    const argsFor = (threads: number | undefined): ReturnType<typeof buildFfmpegArgs> =>
+      buildFfmpegArgs(spec, clip.source, info, tmp, {
+        threads,
+        encoders: opts.tools.encoders,
+        lutFile: lutCopy?.file,
+        burnInFiles: burnIn.map(({ position, file }) => ({ position, file })),
+      });
+    // Checked before any folder is made; the thread budget is chosen later, as ffmpeg starts.
+    const checked = argsFor(undefined);
+    if ('error' in checked) return finish('FAILED', `${name}: ${checked.error}`);
     // The layout's folder is made now that the clip runs (and taken away again if it fails).
     let created: string[] = [];
     try {
@@ -443,17 +453,6 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       return finish('FAILED', `${name}: ${err instanceof FolderError ? err.message : String(err)}`);
     }
     await cleanFolderOnce(folder);
-    r.ffmpeg_args = built.args;
-    emit({
-      type: 'clip-started',
-      index: clip.index,
-      position: pos + 1,
-      total,
-      source: clip.source,
-      output: clip.output,
-      ffmpeg_args: built.args,
-    });
-
     const removeTexts = async (): Promise<void> => {
       for (const b of burnIn) {
         heartbeat.delete(b.file);
@@ -483,7 +482,25 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     let stalled = false;
     let lastProgress = 0;
     heartbeat.add(tmp);
+    // Counted, budgeted and announced in one step, with nothing awaited between: the encodes in
+    // flight are the clips between their clip-started and their clip-encoded (or their end).
     encoding++;
+    encodingCounted = true;
+    const built = argsFor(threadBudget(encoding));
+    if ('error' in built) {
+      await removeTmp();
+      return finish('FAILED', `${name}: ${built.error}`);
+    }
+    r.ffmpeg_args = built.args;
+    emit({
+      type: 'clip-started',
+      index: clip.index,
+      position: pos + 1,
+      total,
+      source: clip.source,
+      output: clip.output,
+      ffmpeg_args: built.args,
+    });
     const child = runGuarded(opts.tools.guard, opts.tools.ffmpeg, built.args, {
       reject: false,
       stdin: 'ignore',
@@ -528,7 +545,6 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
       log.push(chunk);
     });
     const done = await child;
-    encoding--;
     clearTimeout(stallTimer);
     log.end();
     r.exit_code = typeof done.exitCode === 'number' ? done.exitCode : null;
@@ -631,6 +647,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     // back and moved into place (it commits only if this one does).
     checking.add(pos);
     encodeEnded();
+    uncount();
+    r.encoded_at = iso(new Date());
     emit({ type: 'clip-encoded', index: clip.index, position: pos + 1, total });
     // The source's side of the relink evidence: its probe, and the frames ffmpeg read from it.
     const sourceFacts = { ...factsOf(info), frames: sourceFrames };
@@ -727,10 +745,12 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
   await Promise.allSettled(probes.values());
   for (const h of [...held]) await release(h);
 
+  const interrupted = signal?.aborted && signal.reason instanceof RunInterrupted ? signal.reason : undefined;
   for (const r of results) {
     // Clips stopped by a late failure already say why.
     if (r.status !== 'NOT_RUN' || r.message) continue;
-    if (signal?.aborted) r.message = 'Not started: the run was cancelled.';
+    if (interrupted) r.message = `Not started: the run was interrupted (${interrupted.message}).`;
+    else if (signal?.aborted) r.message = 'Not started: the run was cancelled.';
     else if (concurrency === 1 || firstFailure < 0) r.message = 'Not started: an earlier clip failed (fail-fast).';
     else
       r.message = `Not started: ${path.basename(selected[firstFailure].source)} failed, and no new clip starts after a failure (fail-fast); clips already running were finished.`;
@@ -740,7 +760,8 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     await fs.rm(lutCopy.file, { force: true }).catch(() => undefined);
   }
   const finished = new Date();
-  result.status = runStatus(results, !!signal?.aborted);
+  result.status = interrupted ? 'INTERRUPTED' : runStatus(results, !!signal?.aborted);
+  if (interrupted) result.interrupted = interrupted.message;
   result.exit_code = exitCodeFor(result.status);
   result.finished_at = iso(finished);
   result.elapsed_seconds = (finished.getTime() - started.getTime()) / 1000;

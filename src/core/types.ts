@@ -107,7 +107,10 @@ export interface Problem {
 }
 
 export type ClipStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED' | 'NOT_RUN';
-/** How a run ended. A report read back while its run is going says RUNNING; one whose run was killed says INTERRUPTED. */
+/**
+ * How a run ended. A report read back while its run is going says RUNNING; one whose run was killed,
+ * or stopped because the window running it closed (RunInterrupted), says INTERRUPTED.
+ */
 export type RunStatus = 'COMPLETED' | 'FAILED' | 'PARTIAL' | 'CANCELLED' | 'RUNNING' | 'INTERRUPTED';
 
 /** The statuses a finished run can have. */
@@ -159,6 +162,11 @@ export interface ClipResult {
   exit_code: number | null;
   signal: string | null;
   started_at: string | null;
+  /**
+   * When ffmpeg exited with the whole proxy, and the clip's encode slot freed for the next clip; the
+   * clip was then checked until finished_at. Absent when ffmpeg never finished an encode.
+   */
+  encoded_at?: string;
   finished_at: string | null;
   elapsed_seconds: number;
   output_size: number | null;
@@ -199,6 +207,8 @@ export interface RunResult {
   /** The job plan this run belongs to (absent in reports written before it was recorded). */
   plan?: PlanInfo;
   writer?: ReportWriter;
+  /** Why an INTERRUPTED run did not finish (its window closed; its process stopped). */
+  interrupted?: string;
   /** The viewing LUT every clip of this run was made with: the file and the digest of the copy ffmpeg read. */
   lut?: { path: string; sha256: string };
   /** The preset the JobSpec named. */

@@ -1,4 +1,4 @@
-// CodeLens at the top of a JobSpec: Execute, Validate, Dry Run; Cancel while it runs.
+// CodeLens at the top of a JobSpec: Execute, Validate, Dry Run; while it runs or waits, what it is doing and Cancel.
 import * as vscode from 'vscode';
 import type { RunStore } from './runs';
 
@@ -18,13 +18,14 @@ export class JobSpecCodeLens implements vscode.CodeLensProvider, vscode.Disposab
     if (run) {
       return [
         new vscode.CodeLens(top, {
-          title: '$(sync~spin) Running…',
+          title: run.phase === 'queued' ? '$(clock) Queued…' : '$(sync~spin) Running…',
           tooltip: 'Show this run in the Runs view',
           command: 'jobspec.runs.focus',
         }),
         new vscode.CodeLens(top, {
           title: '$(debug-stop) Cancel Run',
-          tooltip: 'Stop this run; the clip in progress leaves no partial output',
+          tooltip:
+            run.phase === 'queued' ? 'Take this run out of the queue' : 'Stop this run; the clip in progress leaves no partial output',
           command: 'jobspec.cancel',
           arguments: args,
         }),

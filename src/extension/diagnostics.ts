@@ -1,23 +1,32 @@
-// Meaning checks of the core as diagnostics: missing sources, collisions, bad tokens, a missing
-// output folder. Refreshed on open, on edit (debounced), on save, and when a file the JobSpec
-// names appears or disappears on disk. Schema errors are left to VS Code's JSON language
-// service (contributes.jsonValidation), which reads the same schema, so nothing shows twice.
+// The core's checks as diagnostics: the schema's (an unknown key, a codec/container pair outside
+// the matrix, a value out of range) and the meaning checks (missing sources, collisions, bad
+// tokens, a missing output folder), all as errors, in the words Validate and Execute use; and, as
+// information, outputs that are already there. Refreshed on open, on edit (debounced), on save,
+// and when a file the JobSpec names (or would write) appears or disappears on disk. VS Code's JSON
+// language service gets a copy of the schema without its validating keywords
+// (scripts/gen-editor-schema.mjs), so it completes and explains but reports nothing twice, and
+// nothing as a mere warning that blocks a run.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as jsonc from 'jsonc-parser';
-import { resolveAgainst, validateJobSpecText, type LoadResult, type Problem } from '../core';
+import { existingOutputs, planOutputs, resolveAgainst, validateJobSpecText, type JobSpec, type LoadResult, type Problem } from '../core';
+import { plural } from './format';
 import { isJobSpecDocument } from './jobspecFiles';
 import { problemSpan, referencedPaths } from './jsonRanges';
 import { readSettings } from './settings';
 
 const DEBOUNCE_MS = 350;
 
+/** The code of the information that outputs of this JobSpec are already there. */
+export const OUTPUTS_EXIST = 'outputs-exist';
+
 /**
- * The JSON language service already reports syntax and schema problems from the same schema file
- * (contributes.jsonValidation); the core repeats them for the headless command. Here they would be doubled.
+ * JSON syntax errors are the JSON language service's to report (it marks them as errors already);
+ * everything else the core finds is reported here. A key given twice is a syntax problem to the
+ * core but only a warning to the JSON service, and it blocks a run: it is reported here too.
  */
-export function isMeaningProblem(p: Problem): boolean {
-  return p.kind === 'meaning';
+export function isEditorProblem(p: Problem): boolean {
+  return p.kind !== 'syntax' || p.code === 'duplicate-key';
 }
 
 export function toDiagnostic(doc: vscode.TextDocument, text: string, p: Problem, tree?: jsonc.Node): vscode.Diagnostic {
@@ -57,6 +66,15 @@ export class JobSpecDiagnostics implements vscode.Disposable {
       }),
       vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+      // File events inside the workspace come from VS Code's workspace watcher, which was seen to
+      // drop some (a proxy deleted meanwhile): coming back to a JobSpec, or to the window, checks it again.
+      vscode.window.onDidChangeActiveTextEditor((e) => {
+        if (e) this.schedule(e.document, 0);
+      }),
+      vscode.window.onDidChangeWindowState((w) => {
+        const doc = vscode.window.activeTextEditor?.document;
+        if (w.focused && doc) this.schedule(doc, 0);
+      }),
     );
     for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
   }
@@ -83,23 +101,55 @@ export class JobSpecDiagnostics implements vscode.Disposable {
     // A newer edit or a close arrived meanwhile: its own check will report.
     if (doc.isClosed || doc.version !== version) return result;
     const tree = jsonc.parseTree(text);
-    this.collection.set(
-      doc.uri,
-      result.problems.filter(isMeaningProblem).map((p) => toDiagnostic(doc, text, p, tree)),
-    );
-    this.watchReferences(doc, text);
+    const diagnostics = result.problems.filter(isEditorProblem).map((p) => toDiagnostic(doc, text, p, tree));
+    const existing = result.ok ? await this.existing(doc, result.spec, tree) : undefined;
+    if (doc.isClosed || doc.version !== version) return result;
+    if (existing) diagnostics.push(existing);
+    this.collection.set(doc.uri, diagnostics);
+    // The outputs a run would write are watched too: one appearing or going changes what a run would do.
+    this.watchReferences(doc, text, result.ok ? planOutputs(result.spec, new Date()).map((c) => c.output) : []);
     return result;
   }
 
-  /** Revalidate documents when a source or the output folder they name appears or disappears. */
-  private watchReferences(doc: vscode.TextDocument, text: string): void {
+  /**
+   * Outputs already there, when overwrite is "never": information, not an error (the JobSpec is
+   * valid), on the overwrite field or else the output folder. Execute asks what to do with them.
+   */
+  private async existing(doc: vscode.TextDocument, spec: JobSpec, tree: jsonc.Node | undefined): Promise<vscode.Diagnostic | undefined> {
+    if (spec.overwrite !== 'never') return undefined;
+    const found = await existingOutputs(spec, new Date());
+    if (found.length === 0) return undefined;
+    const at = (tree && (jsonc.findNodeAtLocation(tree, ['overwrite']) ?? jsonc.findNodeAtLocation(tree, ['output_directory']))) ?? tree;
+    const range = at ? new vscode.Range(doc.positionAt(at.offset), doc.positionAt(at.offset + at.length)) : new vscode.Range(0, 0, 0, 1);
+    const names = found
+      .slice(0, 3)
+      .map((c) => path.basename(c.output))
+      .join(', ');
+    const n = found.length;
+    const d = new vscode.Diagnostic(
+      range,
+      `${n} of ${plural(spec.sources.length, 'output')} already ${n === 1 ? 'exists' : 'exist'} in ${spec.output_directory} (${names}${n > 3 ? ', …' : ''}). With overwrite "never" a run would stop at the first of them: Execute asks whether to skip or replace them, or set overwrite to "skip" or "replace".`,
+      vscode.DiagnosticSeverity.Information,
+    );
+    d.source = 'JobSpec';
+    d.code = OUTPUTS_EXIST;
+    return d;
+  }
+
+  /** Revalidate documents when a source, the output folder or an output they name appears or disappears. */
+  private watchReferences(doc: vscode.TextDocument, text: string, outputs: string[]): void {
     const key = doc.uri.toString();
     const dir = path.dirname(doc.uri.fsPath);
     const refs = referencedPaths(text);
-    const wanted = new Set([...refs.sources, ...(refs.outputDirectory ? [refs.outputDirectory] : [])].map((p) => resolveAgainst(dir, p)));
+    const wanted = new Set([
+      ...[...refs.sources, ...(refs.outputDirectory ? [refs.outputDirectory] : [])].map((p) => resolveAgainst(dir, p)),
+      ...outputs,
+    ]);
     const before = this.watchedBy.get(key) ?? new Set<string>();
-    for (const p of before) if (!wanted.has(p)) this.unwatch(p, key);
+    // New paths first: a folder whose watched files all change keeps its watcher. Disposing it and
+    // watching the same folder again at once was seen to leave the new watcher deaf.
     for (const p of wanted) this.watch(p).add(key);
+    for (const p of before) if (!wanted.has(p)) this.unwatch(p, key);
     this.watchedBy.set(key, wanted);
   }
 

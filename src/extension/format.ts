@@ -14,3 +14,10 @@ export function bytes(n: number): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** A phrase as a sentence: capital first letter, one full stop at the end. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  const cap = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(cap) ? cap : `${cap}.`;
+}

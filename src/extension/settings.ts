@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 
 export type SaveBeforeRun = 'always' | 'prompt';
+export type RunQueueMode = 'queue' | 'parallel';
 
 export interface Settings {
   ffmpegPath: string;
@@ -12,6 +13,7 @@ export interface Settings {
   validateOnType: boolean;
   maxRunsShown: number;
   watchMaxWorkers: number;
+  runQueue: RunQueueMode;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -28,9 +30,6 @@ export function readSettings(scope?: vscode.Uri): Settings {
     maxRunsShown: c.get<number>('maxRunsShown', 20),
     // The schema bounds it, but settings.json is hand-edited too.
     watchMaxWorkers: Math.min(16, Math.max(1, Math.floor(c.get<number>('watchMaxWorkers', 1)) || 1)),
+    runQueue: c.get<RunQueueMode>('runQueue', 'queue') === 'parallel' ? 'parallel' : 'queue',
   };
-}
-
-export function openSetting(id: string): Thenable<unknown> {
-  return vscode.commands.executeCommand('workbench.action.openSettings', id);
 }

@@ -1,16 +1,22 @@
-// The `Runs` view: each run, newest first, expands to its clips in sources order.
+// The `Runs` view: each run, newest first, expands to its clips in sources order. Runs of earlier
+// windows come back from their reports on disk (history.ts); queued runs wait at the top.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Coalescer } from './coalesce';
-import { formatCommandLine, formatDuration, type ClipStatus, type RunStatus } from '../core';
-import { bytes, plural } from './format';
+import { formatCommandLine, formatDuration, type ClipStatus } from '../core';
+import { bytes } from './format';
 import { countByStatus } from './lines';
-import { rerunIndices, type ClipState, type RunState, type RunStore } from './runs';
+import { isActive, rerunIndices, type ClipState, type FinishedStatus, type RunState, type RunStore } from './runs';
+import { clipProgressText, doneOfTotal, elapsedSeconds, rerunOfText, runEtaSeconds, startTimeText, statusWord } from './runText';
+
+export { clipProgressText } from './runText';
 
 export type RunsNode = { kind: 'run'; run: RunState } | { kind: 'clip'; run: RunState; clip: ClipState };
 
 /** At most this many tree refreshes a second while a run reports progress. */
 const REFRESH_MS = 250;
+/** Hover text is wrapped at this many characters: a long unbroken line widens the hover past the screen and cuts the reason off. */
+const WRAP = 88;
 
 const CLIP_ICON: Record<ClipStatus, [string, string]> = {
   QUEUED: ['circle-large-outline', 'descriptionForeground'],
@@ -22,48 +28,65 @@ const CLIP_ICON: Record<ClipStatus, [string, string]> = {
   NOT_RUN: ['circle-large-outline', 'disabledForeground'],
 };
 
-const RUN_ICON: Record<RunStatus, [string, string]> = {
+const RUN_ICON: Record<FinishedStatus, [string, string]> = {
   COMPLETED: ['pass-filled', 'testing.iconPassed'],
   FAILED: ['error', 'testing.iconFailed'],
   PARTIAL: ['warning', 'list.warningForeground'],
   CANCELLED: ['circle-slash', 'list.warningForeground'],
-  RUNNING: ['sync~spin', 'charts.blue'],
-  INTERRUPTED: ['debug-disconnect', 'list.warningForeground'],
+  INTERRUPTED: ['debug-pause', 'list.warningForeground'],
 };
 
 function icon([id, color]: [string, string]): vscode.ThemeIcon {
   return new vscode.ThemeIcon(id, new vscode.ThemeColor(color));
 }
 
-export function elapsedSeconds(run: RunState, now = Date.now()): number {
-  return run.result?.elapsed_seconds ?? ((run.finishedAt ?? now) - run.startedAt) / 1000;
+function runIcon(run: RunState): vscode.ThemeIcon {
+  switch (run.phase) {
+    case 'queued':
+      return icon(['clock', 'descriptionForeground']);
+    case 'running':
+      return icon(['sync~spin', 'charts.blue']);
+    case 'elsewhere':
+      return icon(['sync', 'charts.blue']);
+    case 'finished':
+      return icon(RUN_ICON[run.status]);
+  }
 }
 
-export function clipProgressText(clip: ClipState): string {
-  const p = clip.progress;
-  if (!p) return 'starting…';
-  const parts: string[] = [];
-  if (p.percent !== null) parts.push(`${Math.floor(p.percent)}%`);
-  if (p.fps !== null) parts.push(`${Math.round(p.fps)} fps`);
-  if (p.speed !== null) parts.push(`${p.speed.toFixed(1)}×`);
-  if (p.eta_seconds !== null) parts.push(`ETA ${formatDuration(p.eta_seconds)}`);
-  return parts.length > 0 ? parts.join(' · ') : 'running…';
+/** The start time of the run that wrote this report, when the view knows it. */
+function startOfReport(store: RunStore): (report: string) => number | undefined {
+  return (report) => {
+    const run = store.all().find((r) => (r.phase === 'finished' || r.phase === 'elsewhere') && r.result?.report_path === report);
+    return run && run.phase !== 'queued' ? run.startedAt : undefined;
+  };
 }
 
-export function runDescription(run: RunState): string {
+export function runDescription(run: RunState, store: RunStore, now = Date.now()): string {
   const counts = countByStatus(run);
-  const done = counts.COMPLETED + counts.SKIPPED;
-  const head = run.phase === 'running' ? 'RUNNING' : (run.status ?? 'FAILED');
   // The job id is worth its room only when it says more than the label already does.
   const parts = run.jobId === run.name ? [] : [run.jobId];
-  parts.push(`${head} ${done}/${run.clips.length}`);
+  if (run.phase === 'queued') {
+    const ahead = store.running().find((r) => !r.watchFolder);
+    parts.push(ahead ? `QUEUED · after ${ahead.name}` : 'QUEUED');
+    return parts.join(' · ');
+  }
+  parts.push(run.clips.length > 0 ? `${statusWord(run)} ${doneOfTotal(run)}` : statusWord(run));
   if (counts.FAILED > 0) parts.push(`${counts.FAILED} failed`);
-  if (run.phase === 'finished' && counts.NOT_RUN > 0) parts.push(`${counts.NOT_RUN} not run`);
-  parts.push(formatDuration(elapsedSeconds(run)));
+  if (run.phase === 'finished' && run.status === 'INTERRUPTED') {
+    // The clip being encoded when the window closed was cancelled; it is as unfinished as the ones after it.
+    const unfinished = counts.NOT_RUN + counts.CANCELLED;
+    if (unfinished > 0) parts.push(`${unfinished} unfinished`);
+  } else if (run.phase === 'finished' && counts.NOT_RUN > 0) parts.push(`${counts.NOT_RUN} not run`);
+  parts.push(startTimeText(run.startedAt, now));
+  const eta = runEtaSeconds(run, now);
+  if (run.phase === 'running') parts.push(eta !== null ? `ETA ${formatDuration(eta)}` : formatDuration(elapsedSeconds(run, now)));
+  else if (run.phase === 'finished') parts.push(formatDuration(elapsedSeconds(run, now)));
+  const rerun = rerunOfText(run, startOfReport(store));
+  if (rerun) parts.push(rerun);
   return parts.join(' · ');
 }
 
-function clipDescription(clip: ClipState): string {
+function clipDescription(run: RunState, clip: ClipState): string {
   const r = clip.result;
   switch (clip.status) {
     case 'RUNNING':
@@ -81,7 +104,11 @@ function clipDescription(clip: ClipState): string {
     case 'FAILED':
       return [r?.exit_code != null ? `exit ${r.exit_code}` : '', r?.message ?? 'failed'].filter(Boolean).join(' · ');
     case 'NOT_RUN':
-      return 'not run';
+      return run.phase === 'finished' && run.status === 'INTERRUPTED' ? 'unfinished' : 'not run';
+    case 'CANCELLED':
+      return run.phase === 'finished' && run.status === 'INTERRUPTED'
+        ? 'interrupted while encoding · its partial proxy was removed'
+        : (r?.message ?? 'cancelled');
     default:
       return r?.message ?? clip.status.toLowerCase();
   }
@@ -92,50 +119,89 @@ function nodeId(node: RunsNode): string {
   return node.kind === 'run' ? node.run.key : `${node.run.key}/${node.clip.index}`;
 }
 
+/** Break lines longer than `width` at spaces (or anywhere, for a long path), for fenced blocks in a hover. */
+export function wrapLines(text: string, width = WRAP): string {
+  const out: string[] = [];
+  for (let line of text.split('\n')) {
+    while (line.length > width) {
+      const at = line.lastIndexOf(' ', width);
+      const cut = at > width / 3 ? at : width;
+      out.push(line.slice(0, cut));
+      line = '    ' + line.slice(cut).trimStart();
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+/**
+ * Text as markdown that wraps: MarkdownString.appendText keeps spaces as non-breaking ones, so a
+ * long reason became one unbreakable line, wider than the hover, and was cut off.
+ */
+export function prose(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&').replace(/\n/g, '  \n');
+}
+
 function fence(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
   const f = '`'.repeat(longest + 1);
-  return `${f}text\n${text}\n${f}`;
+  return `${f}text\n${wrapLines(text)}\n${f}`;
 }
 
-export function clipTooltip(run: RunState, clip: ClipState): vscode.MarkdownString {
+/** Extra lines for a clip's hover: its poster frames, when they can be made. */
+export type ClipPictures = (run: RunState, clip: ClipState, token: vscode.CancellationToken) => Promise<string | undefined>;
+
+export function clipTooltip(run: RunState, clip: ClipState, pictures?: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
+  md.supportHtml = true;
   md.appendMarkdown(`**${clip.status}** — clip ${clip.index + 1} of ${run.name}\n\n`);
-  md.appendMarkdown('Source: ').appendText(clip.source).appendMarkdown('\n\n');
-  md.appendMarkdown('Output: ').appendText(clip.output).appendMarkdown('\n\n');
-  if (clip.status === 'RUNNING') md.appendText(clipProgressText(clip)).appendMarkdown('\n\n');
   const r = clip.result;
-  if (r?.message) md.appendText(r.message).appendMarkdown('\n\n');
-  if (clip.ffmpegArgs.length > 0)
-    md.appendMarkdown('ffmpeg command:\n\n')
-      .appendMarkdown(fence(formatCommandLine(run.ffmpegPath, clip.ffmpegArgs)))
-      .appendMarkdown('\n\n');
+  // The reason first: it is what a person hovers for.
+  if (r?.message) md.appendMarkdown(prose(r.message)).appendMarkdown('\n\n');
+  if (clip.status === 'RUNNING') md.appendMarkdown(prose(clipProgressText(clip))).appendMarkdown('\n\n');
+  if (pictures) md.appendMarkdown(pictures).appendMarkdown('\n\n');
+  md.appendMarkdown(`Source: ${prose(clip.source)}\n\n`);
+  md.appendMarkdown(`Output: ${prose(clip.output)}\n\n`);
   if (r && r.status === 'FAILED' && r.stderr_tail.length > 0)
-    md.appendMarkdown('Last stderr:\n\n').appendMarkdown(fence(r.stderr_tail.join('\n')));
+    md.appendMarkdown('Last stderr:\n\n')
+      .appendMarkdown(fence(r.stderr_tail.join('\n')))
+      .appendMarkdown('\n\n');
+  if (clip.ffmpegArgs.length > 0)
+    md.appendMarkdown('ffmpeg command:\n\n').appendMarkdown(
+      fence(formatCommandLine((run.phase !== 'queued' && run.ffmpegPath) || 'ffmpeg', clip.ffmpegArgs)),
+    );
   return md;
 }
 
-function runTooltip(run: RunState): vscode.MarkdownString {
+function runTooltip(run: RunState, store: RunStore): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.name}** — job \`${run.jobId}\`\n\n`);
-  md.appendText(run.jobspecFile).appendMarkdown('\n\n');
-  md.appendText(
-    `${run.phase === 'running' ? 'RUNNING' : (run.status ?? '')} · ${plural(run.clips.length, 'clip')} · ${formatDuration(elapsedSeconds(run))}`,
-  );
-  if (run.only) md.appendText(` · re-run of clips ${run.only.map((i) => i + 1).join(', ')}`);
-  md.appendMarkdown('\n\n');
-  if (run.watchFolder) md.appendMarkdown('From the watch folder ').appendText(run.watchFolder).appendMarkdown('\n\n');
-  if (run.error) md.appendText(run.error).appendMarkdown('\n\n');
-  if (run.result?.report_path) md.appendMarkdown('Report: ').appendText(run.result.report_path);
+  md.appendMarkdown(prose(run.jobspecFile)).appendMarkdown('\n\n');
+  md.appendMarkdown(prose(runDescription(run, store))).appendMarkdown('\n\n');
+  if (run.phase === 'queued')
+    md.appendMarkdown(prose('Starts when the run ahead of it ends (setting jobspec.runQueue).')).appendMarkdown('\n\n');
+  if (run.phase === 'elsewhere')
+    md.appendMarkdown(prose('Another window or the jobspec command is running it; its report is read again as it changes.')).appendMarkdown(
+      '\n\n',
+    );
+  if (run.only) md.appendMarkdown(prose(`Re-runs clips ${run.only.map((i) => i + 1).join(', ')}`)).appendMarkdown('\n\n');
+  if (run.previousReport) md.appendMarkdown(`Re-run of ${prose(run.previousReport)}\n\n`);
+  if (run.watchFolder) md.appendMarkdown(`From the watch folder ${prose(run.watchFolder)}\n\n`);
+  if (run.phase === 'finished' && run.error) md.appendMarkdown(prose(run.error)).appendMarkdown('\n\n');
+  if (run.phase === 'finished' && run.status === 'INTERRUPTED')
+    md.appendMarkdown(prose('Resume runs the clips that did not finish, named as before.')).appendMarkdown('\n\n');
+  if ((run.phase === 'finished' || run.phase === 'elsewhere') && run.result?.report_path)
+    md.appendMarkdown(`Report: ${prose(run.result.report_path)}`);
   return md;
 }
 
 export function runContextValue(run: RunState): string {
   // A watch folder's run is stopped with its folder (Stop Watching Folder), not on its own.
-  const tags = ['jobspecRun', run.phase === 'running' ? (run.watchFolder ? 'running' : 'active') : 'finished'];
+  const tags = ['jobspecRun', isActive(run) ? (run.watchFolder ? 'running' : 'active') : run.phase];
+  if (run.phase === 'queued') tags.push('queued');
   if (run.watchFolder) tags.push('watched');
-  if (rerunIndices(run).length > 0) tags.push('rerunnable');
-  if (run.result?.report_path) tags.push('report');
+  if (rerunIndices(run).length > 0) tags.push(run.phase === 'finished' && run.status === 'INTERRUPTED' ? 'resumable' : 'rerunnable');
+  if ((run.phase === 'finished' || run.phase === 'elsewhere') && run.result?.report_path) tags.push('report');
   if (run.phase === 'finished' && run.result) tags.push('output');
   return tags.join(' ');
 }
@@ -150,11 +216,11 @@ export function clipContextValue(clip: ClipState): string {
 function runShape(run: RunState): string {
   return [
     run.phase,
-    run.status ?? '',
+    run.phase === 'finished' ? run.status : '',
     run.jobId,
     run.jobspecFile,
-    run.error ?? '',
-    run.result ? 'result' : '',
+    run.phase === 'finished' ? (run.error ?? '') : '',
+    run.phase === 'finished' && run.result ? 'result' : '',
     ...run.clips.map((c) => `${c.index}:${c.status}`),
   ].join('|');
 }
@@ -169,7 +235,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   refreshCount = 0;
   /** The whole view must be redrawn (a run came, went, or a clip changed status), or only rows of these runs (progress). */
   private whole = false;
-  private readonly progressed = new Set<RunState>();
+  private readonly progressed = new Set<string>();
   /** Each run's shape when last seen, to tell a progress tick from a change of status. */
   private readonly shapes = new Map<string, string>();
   /**
@@ -179,22 +245,45 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   private readonly nodes = new Map<string, RunsNode>();
   /** The description each row was last drawn with, as far as targeted redraws go. */
   private readonly drawn = new Map<string, string>();
+  /** Callers waiting for the changes so far to reach the view. */
+  private waiting: (() => void)[] = [];
 
-  constructor(private readonly store: RunStore) {
+  constructor(
+    private readonly store: RunStore,
+    private readonly pictures?: ClipPictures,
+  ) {
     this.subscription = store.onDidChange((run) => {
       if (!run) this.whole = true;
       else {
         const shape = runShape(run);
         if (this.shapes.get(run.key) !== shape) this.whole = true;
-        else this.progressed.add(run);
+        else this.progressed.add(run.key);
         this.shapes.set(run.key, shape);
       }
       this.refresh.request();
     });
   }
 
+  /**
+   * Resolves once the changes made so far have been sent to the view: a row can be revealed only
+   * after VS Code has heard of it.
+   */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.refresh.request();
+    });
+  }
+
   private flush(): void {
-    const runs = [...this.progressed];
+    this.send();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  private send(): void {
+    const keys = [...this.progressed];
     this.progressed.clear();
     if (this.whole) {
       this.whole = false;
@@ -205,7 +294,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       this.changed.fire(undefined);
       return;
     }
-    const rows = runs.flatMap((run) => this.changedRows(run));
+    const rows = keys.flatMap((key) => {
+      const run = this.store.get(key);
+      return run ? this.changedRows(run) : [];
+    });
     if (rows.length === 0) return;
     this.refreshCount++;
     this.changed.fire(rows);
@@ -213,7 +305,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** The rows of a run whose description moved on since they were last drawn: its running clips, and the run (elapsed time). */
   private changedRows(run: RunState): RunsNode[] {
-    if (!this.store.all().includes(run)) return [];
     const rows: RunsNode[] = [];
     const mark = (node: RunsNode, description: string): void => {
       const id = nodeId(node);
@@ -221,18 +312,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       this.drawn.set(id, description);
       rows.push(node);
     };
-    mark(this.keep({ kind: 'run', run }), runDescription(run));
-    for (const clip of run.clips) if (clip.status === 'RUNNING') mark(this.keep({ kind: 'clip', run, clip }), clipDescription(clip));
+    mark(this.node(run), runDescription(run, this.store));
+    for (const clip of run.clips) if (clip.status === 'RUNNING') mark(this.node(run, clip), clipDescription(run, clip));
     return rows;
   }
 
   /** The kept node for this row (a new one when its run or clip record was replaced). */
-  private keep(node: RunsNode): RunsNode {
-    const id = nodeId(node);
+  node(run: RunState, clip?: ClipState): RunsNode {
+    const fresh: RunsNode = clip ? { kind: 'clip', run, clip } : { kind: 'run', run };
+    const id = nodeId(fresh);
     const kept = this.nodes.get(id);
-    if (kept && kept.run === node.run && (kept.kind === 'run' || (node.kind === 'clip' && kept.clip === node.clip))) return kept;
-    this.nodes.set(id, node);
-    return node;
+    if (kept && kept.run === run && (kept.kind === 'run' || (clip !== undefined && kept.clip === clip))) return kept;
+    this.nodes.set(id, fresh);
+    return fresh;
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
@@ -240,32 +332,35 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       const runs = this.store.all();
       const live = new Set(runs.map((r) => r.key));
       for (const [id, kept] of this.nodes) if (!live.has(kept.run.key)) this.nodes.delete(id);
-      return runs.map((run) => this.keep({ kind: 'run', run }));
+      return runs.map((run) => this.node(run));
     }
-    if (node.kind === 'run') return node.run.clips.map((clip) => this.keep({ kind: 'clip', run: node.run, clip }));
+    if (node.kind === 'run') {
+      const run = this.store.current(node.run) ?? node.run;
+      return run.clips.map((clip) => this.node(run, clip));
+    }
     return [];
   }
 
   getParent(node: RunsNode): RunsNode | undefined {
-    return node.kind === 'clip' ? this.keep({ kind: 'run', run: node.run }) : undefined;
+    return node.kind === 'clip' ? this.node(this.store.current(node.run) ?? node.run) : undefined;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
     if (node.kind === 'run') {
-      const { run } = node;
+      const run = this.store.current(node.run) ?? node.run;
+      const settled = run.phase === 'finished' && run.status === 'COMPLETED';
       const item = new vscode.TreeItem(
         run.name,
-        run.phase === 'running' || run.status !== 'COMPLETED'
-          ? vscode.TreeItemCollapsibleState.Expanded
-          : vscode.TreeItemCollapsibleState.Collapsed,
+        run.phase === 'queued'
+          ? vscode.TreeItemCollapsibleState.None
+          : settled
+            ? vscode.TreeItemCollapsibleState.Collapsed
+            : vscode.TreeItemCollapsibleState.Expanded,
       );
       item.id = nodeId(node);
-      item.description = runDescription(run);
-      item.tooltip = runTooltip(run);
-      item.iconPath =
-        run.phase === 'running'
-          ? new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'))
-          : icon(RUN_ICON[run.status ?? 'FAILED']);
+      item.description = runDescription(run, this.store);
+      item.tooltip = runTooltip(run, this.store);
+      item.iconPath = runIcon(run);
       item.contextValue = runContextValue(run);
       item.resourceUri = vscode.Uri.file(run.jobspecFile);
       return item;
@@ -273,15 +368,26 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     const { run, clip } = node;
     const item = new vscode.TreeItem(path.basename(clip.source), vscode.TreeItemCollapsibleState.None);
     item.id = nodeId(node);
-    item.description = clipDescription(clip);
-    item.tooltip = clipTooltip(run, clip);
+    item.description = clipDescription(run, clip);
+    // VS Code asks resolveTreeItem for a tooltip only when the item has none: with poster frames to
+    // show, the tooltip is made there, on hover.
+    if (!this.pictures) item.tooltip = clipTooltip(run, clip);
     item.iconPath = icon(CLIP_ICON[clip.status]);
     item.contextValue = clipContextValue(clip);
     return item;
   }
 
+  /** On hover: the clip's poster frames join its tooltip (made once, then cached on disk). */
+  async resolveTreeItem(item: vscode.TreeItem, node: RunsNode, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
+    if (node.kind !== 'clip' || !this.pictures) return item;
+    const pictures = await this.pictures(node.run, node.clip, token).catch(() => undefined);
+    item.tooltip = clipTooltip(node.run, node.clip, token.isCancellationRequested ? undefined : pictures);
+    return item;
+  }
+
   dispose(): void {
     this.refresh.dispose();
+    for (const resolve of this.waiting) resolve();
     this.subscription.dispose();
     this.changed.dispose();
   }

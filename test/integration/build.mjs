@@ -19,6 +19,8 @@ export async function buildTests() {
     sourcemap: 'inline',
     external: ['vscode', 'mocha'],
     logLevel: 'warning',
+    // As scripts/build.mjs: jsonc-parser's UMD build hides its requires from the bundler.
+    mainFields: ['module', 'main'],
   });
   return TESTS_ENTRY;
 }

@@ -111,6 +111,15 @@ describe("the seed's 3-source example", () => {
       ['end 0', 'end 1', 'end 2'],
     );
     for (const i of [0, 1, 2]) assert.ok(order.indexOf(`encoded ${i}`) < order.indexOf(`end ${i}`));
+    // The results say when each encode ended, between its start and its end, each after the one before.
+    const times = result.clips.map((c) => [c.started_at, c.encoded_at, c.finished_at].map((t) => Date.parse(t ?? '')));
+    for (const [i, [start, encoded, end]] of times.entries()) {
+      assert.ok(
+        start <= encoded && encoded <= end,
+        `clip ${i}: ${result.clips[i].started_at} ${result.clips[i].encoded_at} ${result.clips[i].finished_at}`,
+      );
+      if (i > 0) assert.ok(times[i - 1][1] <= start, `clip ${i} started after clip ${i - 1}'s encode ended`);
+    }
     assert.equal(events[0].type, 'run-started');
     assert.equal(events.at(-1)?.type, 'run-finished');
 

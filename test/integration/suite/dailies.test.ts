@@ -179,7 +179,7 @@ export function registerDailiesSuite(): void {
           30_000,
         );
         const runState = api.runs().find((r) => r.watchFolder === drop);
-        assert.equal(runState?.status, 'COMPLETED');
+        assert.equal(runState?.phase === 'finished' ? runState.status : runState?.phase, 'COMPLETED');
         assert.deepEqual(await fs.readdir(drop), ['A001'], 'nothing written in the watched folder');
         assert.deepEqual(await fs.readdir(path.join(drop, 'A001')), ['A001C009.mov']);
         const stopped = await vscode.commands.executeCommand<boolean>('jobspec.stopWatchingMedia', vscode.Uri.file(drop));
