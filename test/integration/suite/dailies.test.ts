@@ -2,52 +2,15 @@
 // .jobspec/presets.json, origin-format (2.1) files checked in the editor and converted by command, and
 // a folder watched for media whose camera files get proxies per a template. Real ffmpeg, nothing mocked.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { JobSpecApi } from '../../../src/extension/testApi';
+import { makeClip, until, workspaceDir } from './helpers';
 
-const run = promisify(execFile);
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
-function workspaceDir(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the test window must have the fixture workspace open');
-  return folder.uri.fsPath;
-}
-
-async function clip(file: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=size=320x240:rate=25',
-    '-t',
-    '0.6',
-    '-c:v',
-    'mpeg4',
-    '-q:v',
-    '5',
-    file,
-  ]);
-}
+/** A camera file: a short clip with picture and sound. */
+const clip = (file: string): Promise<void> => makeClip(file, 0.6);
 
 const labelOf = (i: vscode.CompletionItem): string => (typeof i.label === 'string' ? i.label : i.label.label).replace(/"/g, '');
 

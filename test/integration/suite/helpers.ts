@@ -144,6 +144,18 @@ export function clipRows(runName: string): TreeItemSnapshot[] {
   return runRow(runName).children;
 }
 
+/** Wait until a run of the JobSpec named `name` is encoding its clip at `clip` (0-based). */
+export function untilEncoding(name: string, clip = 0): Promise<unknown> {
+  return until(
+    `clip ${clip + 1} of ${name} to be encoding`,
+    () =>
+      api()
+        .runs()
+        .find((r) => r.name === name && r.phase === 'running' && r.clips[clip]?.status === 'RUNNING'),
+    60_000,
+  );
+}
+
 /** Wait for the throttled tree refresh (250 ms) to land. */
 export const settle = (): Promise<void> => sleep(400);
 

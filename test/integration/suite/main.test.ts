@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/core';
 import { registerEditorTests } from './editor.test';
-import { activateExtension, api, exists, EXTENSION_ID, makeClip, noise, until, uriOf, ws } from './helpers';
+import { activateExtension, api, exists, EXTENSION_ID, makeClip, noise, until, untilEncoding, uriOf, ws } from './helpers';
 import { registerNewJobSpecTests } from './newJobSpec.test';
 import { registerReportTests } from './report.test';
 import { registerRunTests } from './runs.test';
@@ -104,14 +104,7 @@ export function registerSuite(): void {
           }),
         );
         void vscode.commands.executeCommand<RunResult>('jobspec.execute', uri);
-        await until(
-          'the second clip to be encoding',
-          () =>
-            api()
-              .runs()
-              .find((r) => r.name === 'interrupt' && r.phase === 'running' && r.clips[1]?.status === 'RUNNING'),
-          60_000,
-        );
+        await untilEncoding('interrupt', 1);
         const reports: string[] = [];
         for (const r of api().runs())
           if (r.phase === 'finished' && r.result?.report_path && (await exists(r.result.report_path))) reports.push(r.result.report_path);

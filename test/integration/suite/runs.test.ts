@@ -24,6 +24,7 @@ import {
   settle,
   sleep,
   until,
+  untilEncoding,
   uriOf,
   ws,
 } from './helpers';
@@ -355,14 +356,7 @@ export function registerRunTests(): void {
       });
       await removeAll(ws('out/cancel'));
       const first = vscode.commands.executeCommand<RunResult>('jobspec.execute', uriOf('cancel.jobspec.json'));
-      await until(
-        'the long run to start',
-        () =>
-          api()
-            .runs()
-            .find((r) => r.name === 'cancel' && r.phase === 'running' && r.clips[0]?.status === 'RUNNING'),
-        60_000,
-      );
+      await untilEncoding('cancel');
       const second = vscode.commands.executeCommand<RunResult | undefined>('jobspec.execute', queued);
       const waiting = await until('the second run to queue', () =>
         api()
@@ -411,14 +405,7 @@ export function registerRunTests(): void {
       try {
         await removeAll(ws('out/cancel'));
         const long = vscode.commands.executeCommand<RunResult>('jobspec.execute', uriOf('cancel.jobspec.json'));
-        await until(
-          'the long run to start',
-          () =>
-            api()
-              .runs()
-              .find((r) => r.name === 'cancel' && r.phase === 'running' && r.clips[0]?.status === 'RUNNING'),
-          60_000,
-        );
+        await untilEncoding('cancel');
         await sleep(1100); // {time} changes: a new output name
         const parallel = await vscode.commands.executeCommand<RunResult>('jobspec.execute', queued);
         assert.equal(parallel.status, 'COMPLETED');
