@@ -65,7 +65,9 @@ async function main() {
   const vsixDir = await fs.mkdtemp(path.join(os.tmpdir(), 'jobspec-vsix-'));
   const vsix = path.join(vsixDir, 'jobspec-proxy.vsix');
   const pack = () => {
-    const r = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--out', vsix], {
+    // The same flags as `npm run package` (no repository URL yet: see package.json).
+    const flags = ['--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links'];
+    const r = spawnSync('npx', ['vsce', 'package', ...flags, '--out', vsix], {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, npm_config_yes: 'true' },
