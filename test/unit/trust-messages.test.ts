@@ -76,7 +76,8 @@ describe("rule 7: a source's metadata that cannot be read names the source and t
     if (asNobody) await fsp.chmod(path.dirname(ensureCli()), 0o755);
     const source = path.join(dir, 'locked', 'A001.mov');
     for (const json of [false, true]) {
-      const r = await runCli(['validate', file, ...(json ? ['--json'] : [])], { wrap, timeoutMs: 60_000 });
+      // From a folder the unprivileged user may enter (the checkout may sit below one it may not).
+      const r = await runCli(['validate', file, ...(json ? ['--json'] : [])], { wrap, timeoutMs: 60_000, cwd: dir });
       assert.equal(r.code, 1, shown(r));
       const message = json ? (jsonProblems(r).find((p) => p.pointer === '/sources/0')?.message ?? '') : r.stderr;
       assert.ok(message.includes(source), `names the source\n${shown(r)}`);
@@ -93,7 +94,7 @@ describe("rule 7: a source's metadata that cannot be read names the source and t
     await fsp.chmod(s.out, 0o777);
     const wrap = asNobody ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : [];
     if (asNobody) await fsp.chmod(path.dirname(ensureCli()), 0o755);
-    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs()], { wrap, timeoutMs: 60_000 });
+    const r = await runCli(['execute', s.specFile, '--json', ...toolArgs()], { wrap, timeoutMs: 60_000, cwd: s.dir });
     assert.equal(r.code, 2, shown(r));
     const c = runResult(r).clips[0];
     assert.equal(c.status, 'FAILED');
