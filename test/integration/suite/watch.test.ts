@@ -67,15 +67,16 @@ export function registerWatchTests(): void {
         assert.ok(live, 'the watcher run is in the Runs view too');
 
         const ls = async (d: string): Promise<string[]> => (await fs.readdir(path.join(dir, d))).sort();
+        // Filed means the JobSpec and its result, whose temporary file is renamed into place last.
+        const filed = { completed: ['a_good.jobspec.json', 'a_good.result.json'], failed: ['b_bad.jobspec.json', 'b_bad.result.json'] };
+        const same = (a: string[], b: string[]): boolean => a.join('\n') === b.join('\n');
         await until(
-          'both JobSpecs to be filed',
-          async () => (await ls('completed')).length === 2 && (await ls('failed')).length === 2,
+          'both JobSpecs to be filed with their results',
+          async () => same(await ls('completed'), filed.completed) && same(await ls('failed'), filed.failed),
           90_000,
         );
         assert.deepEqual(await ls('pending'), []);
         assert.deepEqual(await ls('running'), []);
-        assert.deepEqual(await ls('completed'), ['a_good.jobspec.json', 'a_good.result.json']);
-        assert.deepEqual(await ls('failed'), ['b_bad.jobspec.json', 'b_bad.result.json']);
         for (const out of ['w_a_proxy_000.mov', 'w_b_proxy_001.mov'])
           assert.ok((await fs.stat(path.join(dir, 'out', out))).size > 0, `${out} was made`);
         const badResult = JSON.parse(await fs.readFile(path.join(dir, 'failed', 'b_bad.result.json'), 'utf8')) as { reason?: string };
