@@ -8,7 +8,8 @@
 //   pid over a pipe, and when the pipe closes, which the kernel does when this process dies however it
 //   dies, it kills the children still listed.
 // The argument list given to ffmpeg is unchanged either way (reports record it as ffmpeg's own).
-import { execa, type Options, type ResultPromise } from 'execa';
+import type { Options, ResultPromise } from 'execa';
+import { execaLoaded, loadExeca } from './spawn';
 
 export type GuardKind = 'pdeathsig' | 'watchdog';
 
@@ -23,6 +24,7 @@ export async function chooseGuard(env: NodeJS.ProcessEnv = process.env): Promise
   const forced = env.JOBSPEC_CHILD_GUARD;
   if (forced === 'watchdog') return { kind: 'watchdog' };
   if (process.platform !== 'linux') return { kind: 'watchdog' };
+  const { execa } = await loadExeca();
   for (const setpriv of ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv']) {
     const r = await execa(setpriv, ['--pdeathsig', 'SIGKILL', '--', 'true'], { reject: false, stdin: 'ignore', timeout: 5000 }).catch(
       () => null,
@@ -75,7 +77,7 @@ let watchdog: Watchdog | undefined;
 function watchdogProcess(): Watchdog | undefined {
   if (watchdog && watchdog.exitCode === null && !watchdog.killed) return watchdog;
   try {
-    const child = execa(process.execPath, ['-e', WATCHDOG], WATCHDOG_OPTIONS);
+    const child = execaLoaded()(process.execPath, ['-e', WATCHDOG], WATCHDOG_OPTIONS);
     child.catch(() => undefined);
     child.stdin.on('error', () => undefined);
     // Neither the watchdog nor its pipe may keep this process alive.
@@ -103,6 +105,7 @@ export function watchdogPid(): number | undefined {
  * the command line runs `file` with exactly `args`.
  */
 export function runGuarded(guard: Guard | undefined, file: string, args: string[], options: Options): ResultPromise<Options> {
+  const execa = execaLoaded();
   if (guard?.kind === 'pdeathsig' && guard.setpriv) {
     return execa(guard.setpriv, ['--pdeathsig', 'SIGKILL', '--', file, ...args], options);
   }

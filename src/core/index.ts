@@ -2,6 +2,7 @@
 export * from './types';
 export { loadJobSpec, validateJobSpecText, pointerOf, resolveAgainst, expandHome, type LoadResult, type ValidateOptions } from './jobspec';
 export { findTools, clearToolCache, searchPath, EnvironmentError, ToolNotFoundError, type Tools, type FindToolsOptions } from './tools';
+export { loadExeca } from './spawn';
 export {
   buildFfmpegArgs,
   probeSource,

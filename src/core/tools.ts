@@ -3,8 +3,8 @@ import * as fs from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execa } from 'execa';
 import { chooseGuard, type Guard } from './guard';
+import { loadExeca } from './spawn';
 
 export interface Tools {
   ffmpeg: string;
@@ -97,6 +97,8 @@ const cache = new Map<string, Promise<Tools>>();
  */
 export async function findTools(opts: FindToolsOptions = {}): Promise<Tools> {
   const env = opts.env ?? process.env;
+  // Tools are found to start them: execa is loaded here, also when the check is recalled from the cache.
+  await loadExeca();
   const ff = await locate('ffmpeg', opts.ffmpegPath, 'FFMPEG_PATH', env);
   const fp = await locate('ffprobe', opts.ffprobePath, 'FFPROBE_PATH', env, ff.path);
   const key = `${ff.path}\0${fp.path}`;
@@ -179,6 +181,7 @@ async function remember(file: string, entry: RememberedTools): Promise<void> {
 
 async function verify(ff: Candidate, fp: Candidate, env: NodeJS.ProcessEnv): Promise<Tools> {
   // One run of `ffmpeg -encoders` gives both the version (banner on stderr) and the encoder list.
+  const { execa } = await loadExeca();
   const [ffRun, fpRun, guard] = await Promise.all([
     execa(ff.path, ['-encoders'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),
     execa(fp.path, ['-version'], { reject: false, timeout: 15000, stdin: 'ignore' }).catch((e: Error) => e),

@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { execa } from 'execa';
-import { fileUrl, type Tools } from '../core';
+import { fileUrl, loadExeca, type Tools } from '../core';
 
 export interface Poster {
   /** The JPEG on disk. */
@@ -23,6 +22,7 @@ const PARALLEL = 2;
 
 /** Run a tool with an argument list (never a shell); throws with its last line of stderr. */
 async function run(cmd: string, args: string[]): Promise<string> {
+  const { execa } = await loadExeca();
   const r = await execa(cmd, args, { reject: false, timeout: TIMEOUT_MS, stdin: 'ignore', windowsHide: true });
   if (r.failed) throw new Error(String(r.stderr).trim().split('\n').pop() || r.shortMessage);
   return String(r.stdout);
