@@ -1,6 +1,7 @@
 // Dailies in the editor (issue "5 of 7"), kept in one file beside the rest of the extension:
 // - Watch Folder for Media…: the core's media watch folders (camera files → proxies per a template
-//   JobSpec), their runs in the Runs view, their events in the log; Stop Watching Media Folder.
+//   JobSpec), their runs in the Runs view, their events in the log; Stop Watching Media Folder. Like
+//   JobSpec watch folders, they are remembered per workspace and watched again when it next opens.
 // - Convert to JobSpec Format: an origin-format (2.1) JobSpec written in this format beside it.
 // - Origin-format files that are not named *.jobspec.json (the origin project names them *.json) are
 //   checked too: every problem, schema included, since VS Code's JSON service does not apply the
@@ -25,6 +26,7 @@ import {
   type RunEvent,
 } from '../core';
 import { toDiagnostic } from './diagnostics';
+import { plural } from './format';
 import { toolsOrExplain } from './ffmpegTools';
 import { isJobSpecUri } from './jobspecFiles';
 import type { JobSpecLog } from './log';
@@ -33,6 +35,14 @@ import type { Runner } from './runner';
 import type { RunState, RunStore } from './runs';
 import { readSettings } from './settings';
 import { trustedOrExplain } from './trust';
+
+/** The workspace's media watch folders, with their templates, as last watched. */
+const MEDIA_STATE_KEY = 'jobspec.mediaWatchFolders';
+
+interface SavedMediaFolder {
+  dir: string;
+  template: string;
+}
 
 interface MediaFolder {
   dir: string;
@@ -53,8 +63,11 @@ export class Dailies implements vscode.Disposable {
   private readonly originDiagnostics = vscode.languages.createDiagnosticCollection('jobspec-origin');
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private disposed = false;
+  /** While the saved folders are watched again, what is saved stays as it is. */
+  private resuming = false;
 
   constructor(
+    private readonly state: vscode.Memento,
     private readonly store: RunStore,
     private readonly runner: Runner,
     private readonly log: JobSpecLog,
@@ -92,7 +105,11 @@ export class Dailies implements vscode.Disposable {
   }
 
   /** Start watching a folder for camera files; resolves with the folder once watched, or undefined. */
-  async watch(dirArg?: vscode.Uri | string, templateArg?: vscode.Uri | string): Promise<string | undefined> {
+  async watch(
+    dirArg?: vscode.Uri | string,
+    templateArg?: vscode.Uri | string,
+    how: 'user' | 'resume' = 'user',
+  ): Promise<string | undefined> {
     if (!trustedOrExplain('Watching a folder for media')) return undefined;
     let dir = Dailies.fsPath(dirArg);
     if (!dir) {
@@ -139,7 +156,10 @@ export class Dailies implements vscode.Disposable {
       stallTimeoutSeconds: readSettings(vscode.Uri.file(dir)).stallTimeoutSeconds,
       onEvent: (e) => this.onMediaEvent(folder, label, e),
     });
-    this.log.info(`Watching ${dir} for camera files: proxies per ${template}, with ${tools.ffmpeg} (${tools.version}).`);
+    this.log.info(
+      `${how === 'resume' ? 'Watching again' : 'Watching'} ${dir} for camera files: proxies per ${template}, with ${tools.ffmpeg} (${tools.version}).`,
+    );
+    await this.persist();
     folder.stopped.then(
       () => {
         if (!this.disposed) this.log.info(`Stopped watching ${folder.dir} for media.`);
@@ -158,8 +178,49 @@ export class Dailies implements vscode.Disposable {
       .finally(() => {
         if (this.media.get(watched) === folder) this.media.delete(watched);
         for (const run of folder.runs.values()) this.store.finish(run, undefined, 'The watcher stopped.');
+        // Stopped by the user or by a failure: forgotten. Closing the window keeps it for next time.
+        void this.persist();
       });
     return dir;
+  }
+
+  /** Watch again the media folders this workspace watched when it was last open. */
+  async resume(): Promise<void> {
+    const saved = this.state.get<SavedMediaFolder[]>(MEDIA_STATE_KEY, []);
+    if (saved.length === 0) return;
+    if (!vscode.workspace.isTrusted) {
+      this.log.info(`${plural(saved.length, 'media watch folder')} of this workspace will be watched again once you trust it.`);
+      return;
+    }
+    // A folder or a template that is gone is forgotten; one that could not be watched now (no ffmpeg) is kept.
+    const keep: SavedMediaFolder[] = [];
+    this.resuming = true;
+    try {
+      for (const s of saved) {
+        const [dir, template] = await Promise.all([fs.stat(s.dir).catch(() => undefined), fs.stat(s.template).catch(() => undefined)]);
+        if (!dir?.isDirectory() || !template?.isFile()) {
+          const why = !dir ? 'it does not exist' : !dir.isDirectory() ? 'it is not a folder' : `its template ${s.template} is gone`;
+          this.log.warn(`Not watching ${s.dir} for media again: ${why}.`);
+          continue;
+        }
+        keep.push(s);
+        if (!this.media.has(path.resolve(s.dir))) await this.watch(s.dir, s.template, 'resume');
+      }
+    } finally {
+      this.resuming = false;
+    }
+    if (this.disposed) return;
+    const watching = [...this.media.values()].map((f) => ({ dir: f.dir, template: f.template }));
+    const merged = new Map([...keep, ...watching].map((s) => [path.resolve(s.dir), s]));
+    await this.state.update(MEDIA_STATE_KEY, [...merged.values()]);
+  }
+
+  private async persist(): Promise<void> {
+    if (this.disposed || this.resuming) return;
+    const watching: SavedMediaFolder[] = [...this.media.values()]
+      .filter((f) => !f.controller.signal.aborted)
+      .map((f) => ({ dir: f.dir, template: f.template }));
+    await this.state.update(MEDIA_STATE_KEY, watching);
   }
 
   private async pickTemplate(): Promise<string | undefined> {

@@ -123,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
   const reports = new ReportEditorProvider(context.extensionUri, posters, store, runner, log);
   const commands = new Commands(store, runner, diagnostics, log, history, follower);
   const watchFolders = new WatchFolders(context.workspaceState, store, runner, log);
+  const dailies = new Dailies(context.workspaceState, store, runner, log);
   const watchTree = new WatchTreeProvider(watchFolders, store);
   const watchView = vscode.window.createTreeView('jobspec.watchFolders', { treeDataProvider: watchTree, showCollapseAll: true });
   const statusBar = new RunStatusBar(store);
@@ -149,9 +150,12 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
     watchTree,
     watchView,
     ...new WatchCommands(watchFolders).register(),
-    ...new Dailies(store, runner, log).register(),
+    ...dailies.register(),
     watchFolders.onDidChange(() => updateWatchContextKeys(watchFolders)),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void watchFolders.resume()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void watchFolders.resume();
+      void dailies.resume();
+    }),
     store.onDidChangePhase((run) => {
       updateContextKeys(store);
       // A run that ended has changed which outputs are there: its JobSpec is checked again at once.
@@ -173,6 +177,7 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
   updateContextKeys(store);
   updateWatchContextKeys(watchFolders);
   void watchFolders.resume();
+  void dailies.resume();
   // Reading the reports on disk waits until activation is over.
   history.schedule(0);
   const activationMs = performance.now() - t0;

@@ -2,6 +2,7 @@
 // clips generated here. Nothing is mocked. The workspace is a fresh copy of fixtures/workspace.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunResult } from '../../../src/core';
@@ -85,6 +86,30 @@ export function registerSuite(): void {
     registerWatchTests();
 
     describe('before the window reloads', function () {
+      let mediaFolder = '';
+
+      it('leaves a folder watched for media, for the next window to watch again', async function () {
+        this.timeout(60_000);
+        mediaFolder = await fs.mkdtemp(path.join(os.tmpdir(), 'jobspec-media-reload-'));
+        const template = ws('reload.template.jobspec.json');
+        await fs.mkdir(ws('out/media-reload'), { recursive: true });
+        await fs.writeFile(
+          template,
+          JSON.stringify({
+            job_id: 'media_reload',
+            output_directory: 'out/media-reload',
+            preset: 'proxy_h264_quarter',
+            naming_template: '{source_name}_proxy',
+          }),
+        );
+        const watched = await vscode.commands.executeCommand<string | undefined>(
+          'jobspec.watchMedia',
+          vscode.Uri.file(mediaFolder),
+          vscode.Uri.file(template),
+        );
+        assert.equal(watched, mediaFolder);
+      });
+
       it('leaves a run going: the launcher reloads the window once this pass is over', async function () {
         this.timeout(90_000);
         // 6 s of 1080p: a few seconds of encoding, so the reload comes while it runs.
@@ -108,7 +133,7 @@ export function registerSuite(): void {
         const reports: string[] = [];
         for (const r of api().runs())
           if (r.phase === 'finished' && r.result?.report_path && (await exists(r.result.report_path))) reports.push(r.result.report_path);
-        const marker: ReloadMarker = { reports };
+        const marker: ReloadMarker = { reports, mediaFolder };
         await fs.writeFile(ws(RELOAD_MARKER), JSON.stringify(marker));
       });
     });

@@ -28,6 +28,8 @@ export const RELOAD_MARKER = '.jobspec-it-reload.json';
 export interface ReloadMarker {
   /** Reports the main pass left on disk, which the new window must show. */
   reports: string[];
+  /** A folder the main pass left watched for media, which the new window must watch again. */
+  mediaFolder: string;
 }
 
 export function registerReloadSuite(): void {
@@ -97,6 +99,22 @@ export function registerReloadSuite(): void {
       assert.equal(codec.range.start.line, rangeOf(doc, '"prores_ultra"').start.line);
       assert.equal(codec.range.start.character, rangeOf(doc, '"prores_ultra"').start.character);
       assert.equal(codec.severity, vscode.DiagnosticSeverity.Error);
+    });
+
+    it('watches again the folder the window before the reload watched for media', async function () {
+      this.timeout(60_000);
+      const dir = marker.mediaFolder;
+      try {
+        await until('the media folder to be watched again', () =>
+          api()
+            .logLines()
+            .some((l) => l.startsWith(`Watching again ${dir} for camera files: proxies per `)),
+        );
+        const stopped = await vscode.commands.executeCommand<boolean>('jobspec.stopWatchingMedia', vscode.Uri.file(dir));
+        assert.equal(stopped, true);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('shows the runs of the window before the reload, read back from their reports', function () {
