@@ -51,6 +51,22 @@ interface MediaFolder {
   controller: AbortController;
   stopped: Promise<number>;
   runs: Map<number, RunState>;
+  since: number;
+  /** Batches run so far, and how the last one ended. */
+  batches: number;
+  lastStatus?: string;
+}
+
+/** A media watch folder as the Watch Folders view shows it. */
+export interface MediaFolderView {
+  dir: string;
+  template: string;
+  since: number;
+  stopping: boolean;
+  batches: number;
+  lastStatus?: string;
+  /** The batch being made, if one is. */
+  running?: RunState;
 }
 
 /** "jobspec_version": "2.1" near the top of a JSON text, cheaply, before parsing it. */
@@ -65,6 +81,9 @@ export class Dailies implements vscode.Disposable {
   private disposed = false;
   /** While the saved folders are watched again, what is saved stays as it is. */
   private resuming = false;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** A media watch folder started, stopped, or began or ended a batch. */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly state: vscode.Memento,
@@ -80,7 +99,7 @@ export class Dailies implements vscode.Disposable {
     return [
       this,
       r('jobspec.watchMedia', (dir?: vscode.Uri | string, template?: vscode.Uri | string) => this.watch(dir, template)),
-      r('jobspec.stopWatchingMedia', (dir?: vscode.Uri | string) => this.stop(dir)),
+      r('jobspec.stopWatchingMedia', (dir?: vscode.Uri | string | { kind: 'media'; media: MediaFolderView }) => this.stop(dir)),
       r('jobspec.convertOrigin', (file?: vscode.Uri) => this.convert(file)),
       vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => check(e.document, 350)),
@@ -97,6 +116,19 @@ export class Dailies implements vscode.Disposable {
   /** Folders watched for media, for the tests and the stop command. */
   watched(): string[] {
     return [...this.media.keys()];
+  }
+
+  /** The media watch folders, for the Watch Folders view. */
+  folders(): MediaFolderView[] {
+    return [...this.media.values()].map((f) => ({
+      dir: f.dir,
+      template: f.template,
+      since: f.since,
+      stopping: f.controller.signal.aborted,
+      batches: f.batches,
+      ...(f.lastStatus ? { lastStatus: f.lastStatus } : {}),
+      ...(f.runs.size > 0 ? { running: [...f.runs.values()].at(-1) } : {}),
+    }));
   }
 
   private static fsPath(t: vscode.Uri | string | undefined): string | undefined {
@@ -146,7 +178,16 @@ export class Dailies implements vscode.Disposable {
     const tools = await toolsOrExplain(vscode.Uri.file(dir), this.log);
     if (!tools) return undefined;
     const controller = new AbortController();
-    const folder: MediaFolder = { dir, template, ffmpeg: tools.ffmpeg, controller, stopped: Promise.resolve(0), runs: new Map() };
+    const folder: MediaFolder = {
+      dir,
+      template,
+      ffmpeg: tools.ffmpeg,
+      controller,
+      stopped: Promise.resolve(0),
+      runs: new Map(),
+      since: Date.now(),
+      batches: 0,
+    };
     this.media.set(dir, folder);
     const label = path.basename(dir) || dir;
     folder.stopped = watchMedia(dir, {
@@ -160,6 +201,7 @@ export class Dailies implements vscode.Disposable {
       `${how === 'resume' ? 'Watching again' : 'Watching'} ${dir} for camera files: proxies per ${template}, with ${tools.ffmpeg} (${tools.version}).`,
     );
     await this.persist();
+    this.changed.fire();
     folder.stopped.then(
       () => {
         if (!this.disposed) this.log.info(`Stopped watching ${folder.dir} for media.`);
@@ -180,6 +222,7 @@ export class Dailies implements vscode.Disposable {
         for (const run of folder.runs.values()) this.store.finish(run, undefined, 'The watcher stopped.');
         // Stopped by the user or by a failure: forgotten. Closing the window keeps it for next time.
         void this.persist();
+        if (!this.disposed) this.changed.fire();
       });
     return dir;
   }
@@ -274,6 +317,8 @@ export class Dailies implements vscode.Disposable {
         watchFolder: folder.dir,
       });
       folder.runs.set(batch, run);
+      folder.batches++;
+      this.changed.fire();
       this.log.write(
         ...multiHeader(e.job_id, e.total)
           .filter((l) => l !== '')
@@ -284,12 +329,16 @@ export class Dailies implements vscode.Disposable {
     if (!run) return;
     this.store.apply(run, e);
     this.runner.logEvent(run, e);
-    if (e.type === 'run-finished') folder.runs.delete(batch);
+    if (e.type === 'run-finished') {
+      folder.runs.delete(batch);
+      folder.lastStatus = e.result.status;
+      this.changed.fire();
+    }
   }
 
   /** Stop watching a folder for media (the one given, the only one, or one picked); resolves once stopped. */
-  async stop(dirArg?: vscode.Uri | string): Promise<boolean> {
-    let dir = Dailies.fsPath(dirArg);
+  async stop(dirArg?: vscode.Uri | string | { kind: 'media'; media: MediaFolderView }): Promise<boolean> {
+    let dir = typeof dirArg === 'object' && 'kind' in dirArg ? dirArg.media.dir : Dailies.fsPath(dirArg);
     if (!dir) {
       const all = this.watched();
       if (all.length === 0) {
@@ -304,6 +353,7 @@ export class Dailies implements vscode.Disposable {
     const folder = dir ? this.media.get(path.resolve(dir)) : undefined;
     if (!folder) return false;
     folder.controller.abort();
+    this.changed.fire();
     await folder.stopped.catch(() => undefined);
     return true;
   }
@@ -401,5 +451,6 @@ export class Dailies implements vscode.Disposable {
     for (const t of this.timers.values()) clearTimeout(t);
     for (const f of this.media.values()) f.controller.abort();
     this.originDiagnostics.dispose();
+    this.changed.dispose();
   }
 }

@@ -124,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): JobSpecApi | undefin
   const commands = new Commands(store, runner, diagnostics, log, history, follower);
   const watchFolders = new WatchFolders(context.workspaceState, store, runner, log);
   const dailies = new Dailies(context.workspaceState, store, runner, log);
-  const watchTree = new WatchTreeProvider(watchFolders, store);
+  const watchTree = new WatchTreeProvider(watchFolders, store, dailies);
   const watchView = vscode.window.createTreeView('jobspec.watchFolders', { treeDataProvider: watchTree, showCollapseAll: true });
   const statusBar = new RunStatusBar(store);
 

@@ -1,11 +1,13 @@
 // The `Watch Folders` view: each watched folder with its counts, expanding to its JobSpecs grouped
 // by state (pending, running, completed, failed). A running JobSpec shows its run's live progress.
+// Folders watched for media follow, one row each: their template, their batches, the one running.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Coalescer } from './coalesce';
 import { formatDuration, WATCH_DIRS } from '../core';
 import { plural } from './format';
 import type { RunState, RunStore } from './runs';
+import type { MediaFolderView } from './dailies';
 import { clipProgressText } from './tree';
 import { SHOWN_PER_STATE, type WatchedFile, type WatchedFolder, type WatchFolders, type WatchState } from './watchFolders';
 
@@ -14,6 +16,18 @@ export type WatchNode =
   | { kind: 'group'; folder: WatchedFolder; state: WatchState }
   | { kind: 'file'; folder: WatchedFolder; file: WatchedFile }
   | { kind: 'more'; folder: WatchedFolder; state: WatchState; count: number };
+
+/** A folder watched for camera files (its batches are in the Runs view). */
+export interface MediaNode {
+  kind: 'media';
+  media: MediaFolderView;
+}
+
+/** Where the view learns about media watch folders. */
+export interface MediaFolderSource {
+  folders(): MediaFolderView[];
+  readonly onDidChange: vscode.Event<void>;
+}
 
 const REFRESH_MS = 250;
 
@@ -152,6 +166,30 @@ function folderTooltip(folder: WatchedFolder): vscode.MarkdownString {
   return md;
 }
 
+function mediaDescription(m: MediaFolderView): string {
+  if (m.stopping) return 'stopping…';
+  const parts = [`media → ${jobspecBase(path.basename(m.template))}`];
+  if (m.running) parts.push(`batch ${m.batches} · ${runProgress(m.running)}`);
+  else if (m.batches > 0) parts.push(`${plural(m.batches, 'batch', 'batches')}${m.lastStatus ? `, last ${m.lastStatus}` : ''}`);
+  else parts.push('waiting for camera files');
+  return parts.join(' · ');
+}
+
+function mediaTooltip(m: MediaFolderView): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(m.stopping ? '**Stopping** ' : '**Watching for media** ')
+    .appendText(m.dir)
+    .appendMarkdown('\n\n');
+  md.appendText(
+    'Camera files copied anywhere under it get proxies per the template once each has stopped growing, a batch and a report at a time. Nothing is written inside the folder unless the template says so.',
+  );
+  md.appendMarkdown('\n\nTemplate: ').appendText(m.template);
+  md.appendMarkdown('\n\n').appendText(
+    `${plural(m.batches, 'batch', 'batches')} so far${m.lastStatus ? `, the last ${m.lastStatus}` : ''}; watched since ${new Date(m.since).toLocaleTimeString()}.`,
+  );
+  return md;
+}
+
 function nodeId(node: WatchNode): string {
   const base = `watch:${node.folder.dir}`;
   switch (node.kind) {
@@ -166,33 +204,44 @@ function nodeId(node: WatchNode): string {
   }
 }
 
-export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<WatchNode | WatchNode[] | undefined>();
+type Node = WatchNode | MediaNode;
+
+export class WatchTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   /** At most one redraw per REFRESH_MS, and always one after the last change. */
   private readonly refresh = new Coalescer(REFRESH_MS, () => this.flush());
   /** The whole view must be redrawn (a folder was looked at again), or only these rows (progress). */
   private whole = false;
-  private readonly rows = new Set<WatchNode>();
+  private readonly rows = new Set<Node>();
   /**
    * One node object per row, kept across refreshes: VS Code finds a row to redraw by the object it
    * was given, and redrawing only the running rows on progress keeps hovers on the others open.
    */
-  private readonly nodes = new Map<string, WatchNode>();
+  private readonly nodes = new Map<string, Node>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly folders: WatchFolders,
     store: RunStore,
+    private readonly media: MediaFolderSource,
   ) {
+    const redrawAll = (): void => {
+      this.whole = true;
+      this.refresh.request();
+    };
     this.subscriptions = [
-      folders.onDidChange(() => {
-        this.whole = true;
-        this.refresh.request();
-      }),
+      folders.onDidChange(redrawAll),
+      media.onDidChange(redrawAll),
       // Live progress of a running JobSpec comes from its run, and redraws only its row.
       store.onDidChange((run) => {
         if (!run?.watchFolder) return;
+        const mediaRow = this.nodes.get(`media:${run.watchFolder}`);
+        if (mediaRow) {
+          this.rows.add(mediaRow);
+          this.refresh.request();
+          return;
+        }
         const row = this.nodes.get(`watch:${run.watchFolder}:running:${path.basename(run.jobspecFile)}`);
         if (!row) return;
         this.rows.add(row);
@@ -212,19 +261,25 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
   }
 
   /** The kept node for this row, updated to the latest look at its folder. */
-  private keep(node: WatchNode): WatchNode {
-    const id = nodeId(node);
+  private keep<T extends Node>(node: T): T {
+    const n: Node = node;
+    const id = n.kind === 'media' ? `media:${n.media.dir}` : nodeId(n);
     const kept = this.nodes.get(id);
     if (!kept || kept.kind !== node.kind) {
       this.nodes.set(id, node);
       return node;
     }
     Object.assign(kept, node);
-    return kept;
+    return kept as T;
   }
 
-  getChildren(node?: WatchNode): WatchNode[] {
-    if (!node) return this.folders.all().map((folder) => this.keep({ kind: 'folder', folder }));
+  getChildren(node?: Node): Node[] {
+    if (!node)
+      return [
+        ...this.folders.all().map((folder) => this.keep<Node>({ kind: 'folder', folder })),
+        ...this.media.folders().map((media) => this.keep<Node>({ kind: 'media', media })),
+      ];
+    if (node.kind === 'media') return [];
     const { folder } = node;
     if (node.kind === 'folder')
       return WATCH_DIRS.filter((state) => folder.counts[state] > 0).map((state) => this.keep({ kind: 'group', folder, state }));
@@ -235,13 +290,28 @@ export class WatchTreeProvider implements vscode.TreeDataProvider<WatchNode>, vs
     return files;
   }
 
-  getParent(node: WatchNode): WatchNode | undefined {
-    if (node.kind === 'folder') return undefined;
+  getParent(node: Node): Node | undefined {
+    if (node.kind === 'folder' || node.kind === 'media') return undefined;
     if (node.kind === 'group') return { kind: 'folder', folder: node.folder };
     return { kind: 'group', folder: node.folder, state: node.kind === 'file' ? node.file.state : node.state };
   }
 
-  getTreeItem(node: WatchNode): vscode.TreeItem {
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'media') {
+      const m = node.media;
+      const item = new vscode.TreeItem(path.basename(m.dir) || m.dir, vscode.TreeItemCollapsibleState.None);
+      item.id = `media:${m.dir}`;
+      item.description = mediaDescription(m);
+      item.tooltip = mediaTooltip(m);
+      item.iconPath = m.stopping
+        ? new vscode.ThemeIcon('loading~spin')
+        : m.running
+          ? icon(['sync~spin', 'charts.blue'])
+          : new vscode.ThemeIcon('device-camera-video');
+      item.contextValue = `jobspecMediaFolder ${m.stopping ? 'stopping' : 'watching'}`;
+      item.resourceUri = vscode.Uri.file(m.dir);
+      return item;
+    }
     const { folder } = node;
     const id = nodeId(node);
     switch (node.kind) {

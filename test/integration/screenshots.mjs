@@ -283,7 +283,8 @@ async function watchFolders(vsix) {
   await fs.mkdir(ws('media'), { recursive: true });
   for (const d of ['day1', 'day2']) await fs.mkdir(ws('out', d), { recursive: true });
   for (const name of ['A001_C001', 'A001_C002', 'B001_C001']) clip(ws(`media/${name}.mov`), 1, '320x240');
-  for (const name of ['A002_C001', 'A002_C002', 'A002_C003']) clip(ws(`media/${name}.mov`), 6, '1280x720');
+  // Long enough that day2_camA is still encoding when the picture is taken.
+  for (const name of ['A002_C001', 'A002_C002', 'A002_C003']) clip(ws(`media/${name}.mov`), 20, '1280x720');
   await corruptClip(ws('media/B001_C002.mov'));
   // Relative paths in a dropped JobSpec resolve against the drop folder's pending/.
   const spec = (jobId, sources, out, extra = {}) => ({
@@ -311,6 +312,17 @@ async function watchFolders(vsix) {
   for (const [name, body] of Object.entries(jobs))
     await fs.writeFile(path.join(drop, 'pending', `${name}.jobspec.json`), JSON.stringify(body, null, 2) + '\n');
 
+  // A card dump watched for media too, with a template JobSpec (one without sources).
+  await fs.mkdir(ws('card-dump'), { recursive: true });
+  await fs.mkdir(ws('out', 'dailies'), { recursive: true });
+  const template = {
+    job_id: 'dailies',
+    output_directory: 'out/dailies',
+    preset: 'proxy_h264_quarter',
+    naming_template: '{source_name}_proxy',
+  };
+  await fs.writeFile(ws('dailies.template.jobspec.json'), JSON.stringify(template, null, 2) + '\n');
+
   const server = await startServer(sandbox);
   const browser = await launchBrowser(sandbox, { width: 1280, height: 800 });
   try {
@@ -328,6 +340,20 @@ async function watchFolders(vsix) {
     await sleep(800);
     await page.keyboard.press('Enter');
     await sleep(1500);
+    // The card dump: its folder, then its template (the only JobSpec without sources, listed first).
+    await palette('JobSpec: Watch Folder for Media…');
+    await input.fill(ws('card-dump') + '/');
+    await sleep(800);
+    await page.keyboard.press('Enter');
+    await sleep(1500);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.monaco-list-row')].some((r) => /media →/.test(r.textContent ?? '')),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
     // Two finished, two failed, one running with progress, two waiting.
     await page.waitForFunction(
       () => [...document.querySelectorAll('.monaco-list-row')].some((r) => /clip [23]\/3/.test(r.textContent ?? '')),

@@ -128,6 +128,13 @@ export function registerDailiesSuite(): void {
         assert.equal(watched, drop);
         const label = path.basename(drop);
         await until('the watcher to start', () => api.logLines().some((l) => l.startsWith(`[media ${label}] watching ${drop}`)));
+        // The Watch Folders view lists it with its template, then its batches.
+        const mediaRow = (): ReturnType<JobSpecApi['watchTree']>[number] | undefined => api.watchTree().find((r) => r.label === label);
+        const waiting = await until('the folder in the Watch Folders view', () => mediaRow());
+        assert.equal(waiting.description, 'media → dailies.template · waiting for camera files');
+        assert.equal(waiting.icon, 'device-camera-video');
+        assert.match(waiting.contextValue, /^jobspecMediaFolder\b.*\bwatching\b/);
+        assert.match(waiting.tooltip, /Template: .*dailies\.template\.jobspec\.json/);
         // Dropped as a copy lands: written beside it, then moved in whole.
         const tmp = path.join(os.tmpdir(), `it-${Date.now()}.mov`);
         await clip(tmp);
@@ -141,6 +148,7 @@ export function registerDailiesSuite(): void {
           () => api.logLines().some((l) => l.startsWith(`[media ${label}] batch 1: COMPLETED (1/1 completed)`)),
           30_000,
         );
+        await until('the view to count the batch', () => mediaRow()?.description === 'media → dailies.template · 1 batch, last COMPLETED');
         const runState = api.runs().find((r) => r.watchFolder === drop);
         assert.equal(runState?.phase === 'finished' ? runState.status : runState?.phase, 'COMPLETED');
         assert.deepEqual(await fs.readdir(drop), ['A001'], 'nothing written in the watched folder');
@@ -148,6 +156,7 @@ export function registerDailiesSuite(): void {
         const stopped = await vscode.commands.executeCommand<boolean>('jobspec.stopWatchingMedia', vscode.Uri.file(drop));
         assert.equal(stopped, true);
         await until('the log to say it stopped', () => api.logLines().includes(`Stopped watching ${drop} for media.`));
+        await until('the folder to leave the Watch Folders view', () => mediaRow() === undefined);
       } finally {
         await vscode.commands.executeCommand('jobspec.stopWatchingMedia', vscode.Uri.file(drop));
         await fs.rm(drop, { recursive: true, force: true });

@@ -489,14 +489,19 @@ export function registerRunTests(): void {
         spawn(process.execPath, [cli, 'execute', spec.fsPath], {
           cwd: ws(),
           env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-          stdio: 'ignore',
+          stdio: ['ignore', 'pipe', 'ignore'],
         });
       const killed = headless(resume);
       const alive = headless(elsewhereSpec);
+      // The command prints a clip's lines once its result is in the report's journal, which is later
+      // than its proxy appearing: the kill must come after that, or the clip was rightly not done.
+      let printed = '';
+      killed.stdout?.setEncoding('utf8').on('data', (d: string) => (printed += d));
+      alive.stdout?.resume();
       try {
         await until(
-          'the first clip of the headless run',
-          () => exists(ws('out/resume/clip_a_r000.mov')).then((x) => x || undefined),
+          'the first clip of the headless run to be recorded',
+          () => /\[1\/2\] COMPLETED clip_a\.mov/.test(printed) || undefined,
           30_000,
         );
         await until('the second headless run to write its report', async () => {
