@@ -486,7 +486,9 @@ export async function runJob(spec: JobSpec, opts: RunOptions): Promise<RunResult
     // flight are the clips between their clip-started and their clip-encoded (or their end).
     encoding++;
     encodingCounted = true;
-    const built = argsFor(threadBudget(encoding));
+    // Alone, it has no budget: the list already built and checked is the one to run.
+    const budget = threadBudget(encoding);
+    const built = budget === undefined ? checked : argsFor(budget);
     if ('error' in built) {
       await removeTmp();
       return finish('FAILED', `${name}: ${built.error}`);
