@@ -180,6 +180,9 @@ const core = loadCore();
 const PICTURE = (size: string, rate: number): string =>
   `mandelbrot=s=${size}:rate=${rate}:start_scale=0.5:end_scale=0.02,noise=alls=10:allf=t+u`;
 
+/** How the camera-like 8-bit 4:2:0 H.264 sources are encoded. */
+const H264_8BIT_420 = ['-c:v', 'libx264', '-preset', 'fast', '-crf', '18', '-pix_fmt', 'yuv420p'];
+
 function ff(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
@@ -207,14 +210,7 @@ function h264Clip(file: string, seconds: number, tc: string): string {
       'sine=frequency=440:sample_rate=48000',
       '-t',
       String(seconds),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'fast',
-      '-crf',
-      '18',
-      '-pix_fmt',
-      'yuv420p',
+      ...H264_8BIT_420,
       '-g',
       '25',
       '-c:a',
@@ -238,25 +234,7 @@ function codecSource(kind: SourceKind, size: '1920x1080' | '3840x2160'): string 
   switch (kind) {
     case 'h264-8bit-420':
       return once(path.join(dir, `${label}_${kind}_${seconds}s.mov`), (tmp) =>
-        ff([
-          '-f',
-          'lavfi',
-          '-i',
-          PICTURE(size, 25),
-          '-t',
-          String(seconds),
-          '-c:v',
-          'libx264',
-          '-preset',
-          'fast',
-          '-crf',
-          '18',
-          '-pix_fmt',
-          'yuv420p',
-          '-f',
-          'mov',
-          tmp,
-        ]),
+        ff(['-f', 'lavfi', '-i', PICTURE(size, 25), '-t', String(seconds), ...H264_8BIT_420, '-f', 'mov', tmp]),
       );
     case 'prores-hq':
       return once(path.join(dir, `${label}_${kind}_${seconds}s.mov`), (tmp) =>
