@@ -35,6 +35,7 @@ import type { Runner } from './runner';
 import type { RunState, RunStore } from './runs';
 import { readSettings } from './settings';
 import { trustedOrExplain } from './trust';
+import type { MediaNode } from './watchTree';
 
 /** The workspace's media watch folders, with their templates, as last watched. */
 const MEDIA_STATE_KEY = 'jobspec.mediaWatchFolders';
@@ -99,7 +100,7 @@ export class Dailies implements vscode.Disposable {
     return [
       this,
       r('jobspec.watchMedia', (dir?: vscode.Uri | string, template?: vscode.Uri | string) => this.watch(dir, template)),
-      r('jobspec.stopWatchingMedia', (dir?: vscode.Uri | string | { kind: 'media'; media: MediaFolderView }) => this.stop(dir)),
+      r('jobspec.stopWatchingMedia', (dir?: vscode.Uri | string | MediaNode) => this.stop(dir)),
       r('jobspec.convertOrigin', (file?: vscode.Uri) => this.convert(file)),
       vscode.workspace.onDidOpenTextDocument((d) => check(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => check(e.document, 350)),
@@ -337,7 +338,7 @@ export class Dailies implements vscode.Disposable {
   }
 
   /** Stop watching a folder for media (the one given, the only one, or one picked); resolves once stopped. */
-  async stop(dirArg?: vscode.Uri | string | { kind: 'media'; media: MediaFolderView }): Promise<boolean> {
+  async stop(dirArg?: vscode.Uri | string | MediaNode): Promise<boolean> {
     let dir = typeof dirArg === 'object' && 'kind' in dirArg ? dirArg.media.dir : Dailies.fsPath(dirArg);
     if (!dir) {
       const all = this.watched();
